@@ -1,0 +1,157 @@
+# NorLM — the recipe.  `make help` lists every target and variable.
+#
+# Each stage is one `norlm <stage>` process that reads files and writes files under $(WORK);
+# the targets below depend on those files, so a stage that is up to date is skipped.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+CONFIG  ?= demo
+PHASE   ?= 1
+PYTHON  ?= python3.11
+VENV    ?= .venv
+WORK    ?= work/$(CONFIG)
+CLUSTER ?= local
+ACCOUNT ?=
+STAGE   ?=
+TASK    ?= all
+MODEL   ?= all
+ARGS    ?=
+PYTEST_ARGS ?=
+
+CFG     := configs/$(CONFIG).toml
+NORLM   := NORLM_WORK=$(WORK) $(VENV)/bin/norlm
+SETUP   := $(VENV)/.norlm-setup
+STAMP   = @printf '\033[1m[%s] %-12s\033[0m %s\n' "$$(date +%H:%M:%S)" "$(1)" "$(2)"
+
+export TF_CPP_MIN_LOG_LEVEL ?= 2
+export OMPI_ALLOW_RUN_AS_ROOT ?= 1
+export OMPI_ALLOW_RUN_AS_ROOT_CONFIRM ?= 1
+
+.PHONY: help setup test test-fast demo info data-verify corpus vocab bert-data bert-train bert-export \
+        elmo-vocab elmo-train elmo-export elmo evaluate report bench modules sbatch submit submit-all clean
+
+help: ## this list
+	@echo "NorLM: NorBERT and NorELMo from raw Norwegian text to evaluated, exported models."
+	@echo
+	@echo "Quick start:  make demo    (set-up + whole pipeline on bundled data)   make test   (test suite)"
+	@echo
+	@echo "Targets:"
+	@grep -hE '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-zA-Z0-9_-]+):.*## (.*)/  \1|\2/' | column -t -s '|'
+	@echo
+	@echo "Variables (current value):"
+	@echo "  CONFIG=$(CONFIG)    config under configs/ (demo, smoke, norbert1, norelmo30, norelmo100)"
+	@echo "  WORK=$(WORK)    work folder for every stage's outputs"
+	@echo "  PHASE=$(PHASE)    BERT phase for bert-data / bert-train (1: seq 128, 2: seq 512)"
+	@echo "  PYTHON=$(PYTHON)    interpreter for the venv      VENV=$(VENV)"
+	@echo "  TASK=$(TASK) MODEL=$(MODEL)    evaluate: pos|ner|sentiment|all and bert|elmo|baseline|all"
+	@echo "  CLUSTER=$(CLUSTER) ACCOUNT=$(ACCOUNT) STAGE=$(STAGE)    sbatch/submit: cluster profile, project account, stage"
+	@echo "  ARGS=    extra arguments passed to the norlm command (e.g. ARGS='--workers 2')"
+	@echo "  PYTEST_ARGS=    extra arguments for pytest (e.g. PYTEST_ARGS='-k corpus')"
+
+# ----------------------------------------------------------------------------- set-up and tests
+
+$(SETUP): requirements/lock.txt pyproject.toml scripts/setup.sh
+	$(call STAMP,setup,$(VENV) with the pinned stack)
+	@PYTHON=$(PYTHON) VENV=$(VENV) scripts/setup.sh
+
+setup: ## create .venv with TensorFlow 2.18.1, Horovod 0.28.1 (built, cached), mpi4py and the rest
+	@PYTHON=$(PYTHON) VENV=$(VENV) scripts/setup.sh
+
+test: $(SETUP) ## run the test suite (runs set-up first when needed)
+	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)
+
+test-fast: $(SETUP) ## the tests not marked slow
+	$(VENV)/bin/python -m pytest -m "not slow" $(PYTEST_ARGS)
+
+info: $(SETUP) ## versions, hardware and the config in effect
+	$(NORLM) info --config $(CFG) $(ARGS)
+
+data-verify: $(SETUP) ## check the bundled data against data/manifest.tsv
+	$(NORLM) data verify
+
+# ----------------------------------------------------------------------------- pipeline stages
+
+$(WORK)/corpus/stats.json: $(CFG) | $(SETUP)
+	$(call STAMP,corpus,raw text -> $(WORK)/corpus)
+	@$(NORLM) corpus --config $(CFG) $(ARGS)
+
+$(WORK)/vocab/vocab.txt: $(WORK)/corpus/stats.json
+	$(call STAMP,vocab,$(WORK)/vocab)
+	@$(NORLM) vocab --config $(CFG) $(ARGS)
+
+$(WORK)/bert/tfrecords/phase%/manifest.json: $(WORK)/vocab/vocab.txt
+	$(call STAMP,bert-data,phase $* -> $(WORK)/bert/tfrecords/phase$*)
+	@$(NORLM) bert-data --config $(CFG) --phase $* $(ARGS)
+
+$(WORK)/bert/phase1/final.json: $(WORK)/bert/tfrecords/phase1/manifest.json
+	$(call STAMP,bert-train,phase 1 -> $(WORK)/bert/phase1)
+	@$(NORLM) bert-train --config $(CFG) --phase 1 $(ARGS)
+
+$(WORK)/bert/phase2/final.json: $(WORK)/bert/tfrecords/phase2/manifest.json $(WORK)/bert/phase1/final.json
+	$(call STAMP,bert-train,phase 2 -> $(WORK)/bert/phase2)
+	@$(NORLM) bert-train --config $(CFG) --phase 2 $(ARGS)
+
+$(WORK)/bert/export/hf/model.safetensors: $(WORK)/bert/phase2/final.json
+	$(call STAMP,bert-export,$(WORK)/bert/export)
+	@$(NORLM) bert-export --config $(CFG) $(ARGS)
+
+$(WORK)/elmo/vocab.txt: $(WORK)/corpus/stats.json
+	$(call STAMP,elmo-vocab,$(WORK)/elmo/vocab.txt)
+	@$(NORLM) elmo-vocab --config $(CFG) $(ARGS)
+
+$(WORK)/elmo/train/final.json: $(WORK)/elmo/vocab.txt
+	$(call STAMP,elmo-train,$(WORK)/elmo/train)
+	@$(NORLM) elmo-train --config $(CFG) $(ARGS)
+
+$(WORK)/elmo/export/model.hdf5: $(WORK)/elmo/train/final.json
+	$(call STAMP,elmo-export,$(WORK)/elmo/export)
+	@$(NORLM) elmo-export --config $(CFG) $(ARGS)
+
+$(WORK)/eval/report.md: $(WORK)/bert/export/hf/model.safetensors $(WORK)/elmo/export/model.hdf5
+	$(call STAMP,evaluate,tasks=$(TASK) models=$(MODEL))
+	@$(NORLM) evaluate --config $(CFG) --task $(TASK) --model $(MODEL) $(ARGS)
+
+$(WORK)/demo/report.md: $(WORK)/eval/report.md
+	$(call STAMP,report,$(WORK)/demo/report.md)
+	@$(NORLM) report --config $(CFG) $(ARGS)
+
+corpus: $(WORK)/corpus/stats.json ## raw text -> clean, deduplicated, sentence-segmented shards
+vocab: $(WORK)/vocab/vocab.txt ## WordPiece vocabulary + quality report
+bert-data: $(WORK)/bert/tfrecords/phase$(PHASE)/manifest.json ## pretraining TFRecords for PHASE
+bert-train: $(WORK)/bert/phase$(PHASE)/final.json ## pretrain BERT, PHASE=1 then PHASE=2 (resumes if interrupted)
+bert-export: $(WORK)/bert/export/hf/model.safetensors ## Hugging Face folder + TF1 checkpoint
+elmo-vocab: $(WORK)/elmo/vocab.txt ## ELMo word vocabulary and token counts
+elmo-train: $(WORK)/elmo/train/final.json ## train NorELMo (resumes if interrupted)
+elmo-export: $(WORK)/elmo/export/model.hdf5 ## bilm-tf HDF5 + options.json + vocab (+ zip)
+elmo: elmo-export
+evaluate: $(WORK)/eval/report.md ## POS / NER / sentiment tables (TASK=, MODEL=)
+report: $(WORK)/demo/report.md ## the demo report (markdown + HTML)
+
+demo: $(SETUP) ## the whole pipeline on the bundled data (CONFIG=demo), then the report
+	@start=$$(date +%s); \
+	$(MAKE) --no-print-directory report CONFIG=$(CONFIG) WORK=$(WORK) \
+	  | sed -e 's/^make\[[0-9]*\]: Nothing to be done for .report.\./everything is up to date ($(WORK))/' ; \
+	status=$${PIPESTATUS[0]}; \
+	echo "demo: finished in $$(( $$(date +%s) - start )) s (status $$status); report: $(WORK)/demo/report.md"; \
+	exit $$status
+
+bench: $(SETUP) ## run the benchmarks in bench/ (not part of make test); results go to bench/RESULTS.md
+	@for b in bench/*.py; do echo "== $$b"; $(VENV)/bin/python $$b || exit 1; done
+
+# ----------------------------------------------------------------------------- HPC
+
+modules: ## build the EasyBuild module stack on a cluster (eb --robot easyconfigs/)
+	eb --robot=$(CURDIR)/easyconfigs: $(CURDIR)/easyconfigs/n/NorLM/NorLM-0.1.0-foss-2024a-CUDA-12.6.0.eb
+
+sbatch: $(SETUP) ## render recipes for STAGE on CLUSTER with ACCOUNT into $(WORK)/slurm/
+	$(NORLM) sbatch --config $(CFG) --cluster $(CLUSTER) --account "$(ACCOUNT)" --stage $(STAGE) --phase $(PHASE) $(ARGS)
+
+submit: $(SETUP) ## render and submit STAGE with sbatch
+	$(NORLM) sbatch --config $(CFG) --cluster $(CLUSTER) --account "$(ACCOUNT)" --stage $(STAGE) --phase $(PHASE) --submit $(ARGS)
+
+submit-all: $(SETUP) ## submit the whole pipeline with afterok dependencies
+	$(NORLM) sbatch --config $(CFG) --cluster $(CLUSTER) --account "$(ACCOUNT)" --stage all --submit $(ARGS)
+
+clean: ## remove $(WORK) (never the venv or the wheel cache)
+	rm -rf $(WORK)
