@@ -34,6 +34,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--remote", default=str(REPO_ROOT / REMOTE), help="download manifest (default: data/remote.toml)")
     parser.add_argument("--dest", default=None, help="fetch: destination folder")
     parser.add_argument("--url", default=None, help="fetch: override the entry's URL (a mirror, or file:// for tests)")
+    parser.add_argument("--accept-unverified", action="store_true",
+                        help="fetch: keep a download whose entry has no published checksum, and print its sha256 "
+                             "so it can be recorded in data/remote.toml")
 
 
 # --------------------------------------------------------------------------- manifest of bundled files
@@ -114,20 +117,37 @@ def load_remote(path: str | Path) -> dict[str, dict[str, Any]]:
     return entries
 
 
-def _checksum_ok(path: Path, entry: dict[str, Any]) -> tuple[bool, str]:
+def _published_sha1(entry: dict[str, Any]) -> str | None:
+    """The sha1 of entry's file from the publisher's checksum list (Wikimedia's `*-sha1sums.txt`)."""
+    with urllib.request.urlopen(entry["sha1_list_url"], timeout=60) as resp:
+        for line in resp.read().decode("utf-8", "replace").splitlines():
+            parts = line.split()
+            if len(parts) == 2 and parts[1] == entry["filename"]:
+                return parts[0]
+    return None
+
+
+def _checksum_ok(path: Path, entry: dict[str, Any], accept_unverified: bool = False) -> tuple[bool, str]:
     if entry.get("sha256"):
         got = sha256_of(path)
         return got == entry["sha256"], f"sha256 {got}, expected {entry['sha256']}"
     if entry.get("git_blob"):
         got = git_blob_of(path)
         return got == entry["git_blob"], f"git blob {got}, expected {entry['git_blob']}"
-    if entry.get("sha1"):
-        got = hashlib.sha1(path.read_bytes()).hexdigest()
-        return got == entry["sha1"], f"sha1 {got}, expected {entry['sha1']}"
-    return False, "the manifest entry has no checksum (sha256, git_blob or sha1); refusing to trust the download"
+    if entry.get("sha1") or entry.get("sha1_list_url"):
+        expected = entry.get("sha1") or _published_sha1(entry)
+        h = hashlib.sha1()
+        with open(path, "rb") as fh:
+            for block in iter(lambda: fh.read(CHUNK), b""):
+                h.update(block)
+        return h.hexdigest() == expected, f"sha1 {h.hexdigest()}, expected {expected}"
+    if accept_unverified:
+        return True, f"UNVERIFIED (no published checksum): sha256 {sha256_of(path)} - record it in data/remote.toml"
+    return False, ("the entry has no checksum (sha256, git_blob, sha1 or sha1_list_url); refusing to keep the "
+                   "download (use --accept-unverified to keep it and record its sha256)")
 
 
-def fetch(entry: dict[str, Any], dest: Path, url: str | None = None, log=print) -> Path:
+def fetch(entry: dict[str, Any], dest: Path, url: str | None = None, log=print, accept_unverified: bool = False) -> Path:
     """Download `entry` into `dest` through a `.part` file, resuming a partial one; verify; rename."""
     url = url or entry["url"]
     dest.mkdir(parents=True, exist_ok=True)
@@ -156,7 +176,9 @@ def fetch(entry: dict[str, Any], dest: Path, url: str | None = None, log=print) 
         with open(part, "ab" if offset else "wb") as out:
             for block in iter(lambda: resp.read(CHUNK), b""):
                 out.write(block)
-    ok, detail = _checksum_ok(part, entry)
+    ok, detail = _checksum_ok(part, entry, accept_unverified)
+    if ok and detail.startswith("UNVERIFIED"):
+        log(detail)
     if not ok:
         part.unlink()
         raise RuntimeError(f"checksum mismatch for {entry['filename']} from {url}: {detail}; nothing was kept")
@@ -194,7 +216,7 @@ def main(args: argparse.Namespace, cfg: Any) -> int:
         print(f"data fetch: unknown entry '{args.name}' in {args.remote}; known: {', '.join(entries)}", file=sys.stderr)
         return 2
     try:
-        fetch(entries[args.name], Path(args.dest), args.url)
+        fetch(entries[args.name], Path(args.dest), args.url, accept_unverified=args.accept_unverified)
     except (RuntimeError, OSError) as exc:
         print(f"data fetch: {exc}", file=sys.stderr)
         return 1

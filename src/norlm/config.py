@@ -40,7 +40,7 @@ class RunConfig:
 SECTIONS: dict[str, str] = {
     "corpus": "norlm.corpus.settings:CorpusConfig",
     "vocab": "norlm.vocab.settings:VocabConfig",
-    "bert_data": "norlm.bert.settings:BertDataConfig",
+    "bert_data": "norlm.bert.data_settings:BertDataConfig",
     "bert": "norlm.bert.settings:BertTrainConfig",
     "elmo": "norlm.elmo.settings:ElmoConfig",
     "evaluate": "norlm.evaluate.settings:EvaluateConfig",

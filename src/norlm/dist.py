@@ -174,7 +174,9 @@ def allgather_object(obj: Any) -> list[Any]:
 
 def barrier() -> None:
     if _state.hvd is not None:
-        _state.hvd.allreduce(0.0, name="norlm_barrier", op=_state.hvd.Sum)
+        import tensorflow as tf
+
+        _state.hvd.allreduce(tf.constant(0.0), name="norlm_barrier", op=_state.hvd.Sum)
     elif _state.comm is not None:
         _state.comm.Barrier()
 

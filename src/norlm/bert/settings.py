@@ -1,22 +1,7 @@
-"""Config sections [bert_data] and [bert]: pretraining data and BERT training."""
+"""Config section [bert]: BERT model and pretraining (both phases)."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
-
-@dataclass(frozen=True)
-class PhaseData:
-    max_seq_length: int = 128
-    max_predictions_per_seq: int = 20
-    dupe_factor: int = 10
-
-
-@dataclass(frozen=True)
-class BertDataConfig:
-    masked_lm_prob: float = 0.15
-    short_seq_prob: float = 0.1
-    phase1: PhaseData = field(default_factory=PhaseData)
-    phase2: PhaseData = field(default_factory=lambda: PhaseData(512, 77, 6))
+from dataclasses import dataclass
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,19 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class VocabConfig:
-    method: str = "spbpe"  # spbpe (NorBERT's SentencePiece-BPE, converted) | wordpiece
-    size: int = 30000
-    unused: int = 100
-    min_frequency: int = 2
+    """How `norlm vocab` trains the cased WordPiece vocabulary.
+
+    `size` counts every line of vocab.txt: [PAD], the [unused] slots, [UNK] [CLS] [SEP] [MASK] and
+    the learned entries (so it is the BERT embedding-matrix height).  NorBERT-1 trained a 30,000-piece
+    SentencePiece-BPE model and converted it, which gave ~30,100 entries (32,922 lines with defects).
+    """
+
+    method: str = "spbpe"  # spbpe (NorBERT's SentencePiece-BPE, converted) | wordpiece (HF WordPieceTrainer)
+    size: int = 30000  # total entries in vocab.txt
+    unused: int = 100  # [unused0] ... [unused<N-1>] at ids 1..N
+    min_frequency: int = 2  # a merge must occur at least this often
+    limit_alphabet: int = 1000  # at most this many distinct characters (HF default, as NorBERT)
+    character_coverage: float = 1.0  # keep the most frequent characters covering this share of all characters
+    max_lines: int = 0  # train on the first N non-empty corpus lines (0 = all)
+    eval_glob: str = "ud27/UD_Norwegian-*/*-test.conllu.gz"  # report text, under run.data_dir
+    reference_vocab: str = "norbert_vocab/norwegian_wordpiece_vocab_30k.txt"  # compared in the report ("" = none)

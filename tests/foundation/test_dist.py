@@ -1,0 +1,63 @@
+"""norlm.dist on one process and on 2 ranks under horovodrun --gloo and mpirun (MPI controller)."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO, horovodrun_gloo_cmd, mpirun_cmd, norlm_env
+
+PROBE = str(Path(__file__).with_name("dist_probe.py"))
+
+
+def _probe(cmd: list[str]) -> list[dict]:
+    env = norlm_env(PYTHONPATH=str(REPO))
+    proc = subprocess.run(cmd + [sys.executable, PROBE], capture_output=True, text=True, timeout=180, env=env, cwd=REPO)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    lines = [line.split("PROBE ", 1)[1] for line in proc.stdout.splitlines() if "PROBE " in line]
+    return sorted((json.loads(line) for line in lines), key=lambda d: d["rank"])
+
+
+def _check_two_ranks(results: list[dict], controller: str) -> None:
+    assert [r["rank"] for r in results] == [0, 1]
+    for r in results:
+        assert r["size"] == 2
+        assert r["controller"] == controller
+        assert r["sum"] == [3.0] * 4
+        assert r["mean"] == [1.5] * 4
+        assert r["bcast_var"] == [0.0] * 3  # rank 0's value everywhere
+        assert r["bcast_obj"] == {"from": 0}
+        assert r["gathered"] == [0, 10]
+    assert results[0]["split"] == [0, 2, 4]
+    assert results[1]["split"] == [1, 3]
+
+
+def test_single_process_is_world_of_one():
+    [r] = _probe([])
+    assert r["size"] == 1 and r["rank"] == 0 and r["controller"] == "none"
+    assert r["sum"] == [1.0] * 4 and r["mean"] == [1.0] * 4 and r["gathered"] == [0]
+    assert r["split"] == [0, 1, 2, 3, 4]
+
+
+@pytest.mark.slow
+def test_two_ranks_gloo():
+    _check_two_ranks(_probe(horovodrun_gloo_cmd(2)), "gloo")
+
+
+@pytest.mark.slow
+def test_two_ranks_mpi():
+    _check_two_ranks(_probe(mpirun_cmd(2)), "mpi")
+
+
+def test_light_init_under_mpi_uses_mpi4py():
+    code = ("from norlm import dist; dist.init_light(); import sys; "
+            "print('LIGHT', dist.rank(), dist.size(), dist.allgather_object(dist.rank()), "
+            "'tensorflow' in sys.modules, flush=True)")
+    proc = subprocess.run(mpirun_cmd(2) + [sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120, env=norlm_env(PYTHONPATH=str(REPO)), cwd=REPO)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    lines = sorted(line for line in proc.stdout.splitlines() if line.startswith("LIGHT"))
+    assert lines == ["LIGHT 0 2 [0, 1] False", "LIGHT 1 2 [0, 1] False"]
