@@ -23,6 +23,11 @@ CFG     := configs/$(CONFIG).toml
 NORLM   := NORLM_WORK=$(WORK) $(VENV)/bin/norlm
 SETUP   := $(VENV)/.norlm-setup
 STAMP   = @printf '\033[1m[%s] %-12s\033[0m %s\n' "$$(date +%H:%M:%S)" "$(1)" "$(2)"
+# run one stage: a progress line, the command, its wall time printed and appended to WORK/timings.tsv
+RUN     = @mkdir -p $(WORK); printf '\033[1m[%s] %-12s\033[0m %s\n' "$$(date +%H:%M:%S)" "$(1)" "$(2)"; \
+          t0=$$(date +%s%N); $(3) || exit $$?; ms=$$(( ($$(date +%s%N) - t0) / 1000000 )); \
+          printf '[%s] %-12s done in %d.%d s\n' "$$(date +%H:%M:%S)" "$(1)" $$((ms / 1000)) $$((ms % 1000 / 100)); \
+          printf '%s\t%s\t%d.%d\n' "$(1)" "$(2)" $$((ms / 1000)) $$((ms % 1000 / 100)) >> $(WORK)/timings.tsv
 
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export OMPI_ALLOW_RUN_AS_ROOT ?= 1
@@ -73,48 +78,37 @@ data-verify: $(SETUP) ## check the bundled data against data/manifest.tsv
 # ----------------------------------------------------------------------------- pipeline stages
 
 $(WORK)/corpus/stats.json: $(CFG) | $(SETUP)
-	$(call STAMP,corpus,raw text -> $(WORK)/corpus)
-	@$(NORLM) corpus --config $(CFG) $(ARGS)
+	$(call RUN,corpus,raw text -> $(WORK)/corpus,$(NORLM) corpus --config $(CFG) $(ARGS))
 
 $(WORK)/vocab/vocab.txt: $(WORK)/corpus/stats.json
-	$(call STAMP,vocab,$(WORK)/vocab)
-	@$(NORLM) vocab --config $(CFG) $(ARGS)
+	$(call RUN,vocab,$(WORK)/vocab,$(NORLM) vocab --config $(CFG) $(ARGS))
 
 $(WORK)/bert/tfrecords/phase%/manifest.json: $(WORK)/vocab/vocab.txt
-	$(call STAMP,bert-data,phase $* -> $(WORK)/bert/tfrecords/phase$*)
-	@$(NORLM) bert-data --config $(CFG) --phase $* $(ARGS)
+	$(call RUN,bert-data,phase $* -> $(WORK)/bert/tfrecords/phase$*,$(NORLM) bert-data --config $(CFG) --phase $* $(ARGS))
 
 $(WORK)/bert/phase1/final.json: $(WORK)/bert/tfrecords/phase1/manifest.json
-	$(call STAMP,bert-train,phase 1 -> $(WORK)/bert/phase1)
-	@$(NORLM) bert-train --config $(CFG) --phase 1 $(ARGS)
+	$(call RUN,bert-train,phase 1 -> $(WORK)/bert/phase1,$(NORLM) bert-train --config $(CFG) --phase 1 $(ARGS))
 
 $(WORK)/bert/phase2/final.json: $(WORK)/bert/tfrecords/phase2/manifest.json $(WORK)/bert/phase1/final.json
-	$(call STAMP,bert-train,phase 2 -> $(WORK)/bert/phase2)
-	@$(NORLM) bert-train --config $(CFG) --phase 2 $(ARGS)
+	$(call RUN,bert-train,phase 2 -> $(WORK)/bert/phase2,$(NORLM) bert-train --config $(CFG) --phase 2 $(ARGS))
 
 $(WORK)/bert/export/hf/model.safetensors: $(WORK)/bert/phase2/final.json
-	$(call STAMP,bert-export,$(WORK)/bert/export)
-	@$(NORLM) bert-export --config $(CFG) $(ARGS)
+	$(call RUN,bert-export,$(WORK)/bert/export,$(NORLM) bert-export --config $(CFG) $(ARGS))
 
 $(WORK)/elmo/vocab.txt: $(WORK)/corpus/stats.json
-	$(call STAMP,elmo-vocab,$(WORK)/elmo/vocab.txt)
-	@$(NORLM) elmo-vocab --config $(CFG) $(ARGS)
+	$(call RUN,elmo-vocab,$(WORK)/elmo/vocab.txt,$(NORLM) elmo-vocab --config $(CFG) $(ARGS))
 
 $(WORK)/elmo/train/final.json: $(WORK)/elmo/vocab.txt
-	$(call STAMP,elmo-train,$(WORK)/elmo/train)
-	@$(NORLM) elmo-train --config $(CFG) $(ARGS)
+	$(call RUN,elmo-train,$(WORK)/elmo/train,$(NORLM) elmo-train --config $(CFG) $(ARGS))
 
 $(WORK)/elmo/export/model.hdf5: $(WORK)/elmo/train/final.json
-	$(call STAMP,elmo-export,$(WORK)/elmo/export)
-	@$(NORLM) elmo-export --config $(CFG) $(ARGS)
+	$(call RUN,elmo-export,$(WORK)/elmo/export,$(NORLM) elmo-export --config $(CFG) $(ARGS))
 
 $(WORK)/eval/report.md: $(WORK)/bert/export/hf/model.safetensors $(WORK)/elmo/export/model.hdf5
-	$(call STAMP,evaluate,tasks=$(TASK) models=$(MODEL))
-	@$(NORLM) evaluate --config $(CFG) --task $(TASK) --model $(MODEL) $(ARGS)
+	$(call RUN,evaluate,tasks=$(TASK) models=$(MODEL),$(NORLM) evaluate --config $(CFG) --task $(TASK) --model $(MODEL) $(ARGS))
 
 $(WORK)/demo/report.md: $(WORK)/eval/report.md
-	$(call STAMP,report,$(WORK)/demo/report.md)
-	@$(NORLM) report --config $(CFG) $(ARGS)
+	$(call RUN,report,$(WORK)/demo/report.md,$(NORLM) report --config $(CFG) $(ARGS))
 
 corpus: $(WORK)/corpus/stats.json ## raw text -> clean, deduplicated, sentence-segmented shards
 vocab: $(WORK)/vocab/vocab.txt ## WordPiece vocabulary + quality report

@@ -8,6 +8,7 @@
 # cannot build Horovod).  The built wheels are cached outside the repository in
 # $NORLM_WHEEL_CACHE (default ~/.cache/norlm/wheels), keyed by versions, and reused.
 set -euo pipefail
+export TF_CPP_MIN_LOG_LEVEL=${TF_CPP_MIN_LOG_LEVEL:-2}
 cd "$(dirname "$0")/.."
 
 PYTHON=${PYTHON:-python3.11}
@@ -26,6 +27,7 @@ stamp_key() {
     echo "$PYTHON"
 }
 if [ -f "$VENV/.norlm-setup" ] && [ "$(cat "$VENV/.norlm-setup")" = "$(stamp_key)" ]; then
+    touch "$VENV/.norlm-setup"
     say "up to date ($VENV)"
     exit 0
 fi

@@ -1,4 +1,9 @@
-"""Config section [bert_data]: NVIDIA-schema pretraining TFRecords, per phase."""
+"""Config section [bert_data]: NVIDIA-schema pretraining TFRecords, per phase.
+
+Defaults are NorBERT-1's values (bert-recipe §1, §3.2): phase 1 seq 128 / 20 predictions /
+dupe factor 10, phase 2 seq 512 / 77 / 6, masked_lm_prob 0.15, short_seq_prob 0.1, token-level
+masking.  Smaller scales override only what differs (e.g. a lower dupe factor).
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -15,5 +20,14 @@ class PhaseData:
 class BertDataConfig:
     masked_lm_prob: float = 0.15
     short_seq_prob: float = 0.1
+    whole_word_mask: bool = False  # mask all pieces of a word together (Google's flag; NVIDIA/NorBERT: off)
+    files_per_shard: int = 1  # output TFRecord files per input corpus shard (instances dealt round-robin)
+    corpus_glob: str = ""  # input shards; "" = WORK/corpus/*.txt.gz (a relative pattern is relative to the repo)
+    vocab: str = ""  # vocab.txt or tokenizer.json to use; "" = WORK/vocab/tokenizer.json (else vocab.txt)
     phase1: PhaseData = field(default_factory=PhaseData)
     phase2: PhaseData = field(default_factory=lambda: PhaseData(512, 77, 6))
+
+    def phase(self, number: int) -> PhaseData:
+        if number not in (1, 2):
+            raise ValueError(f"phase must be 1 or 2, not {number}")
+        return self.phase1 if number == 1 else self.phase2

@@ -26,9 +26,15 @@ _READ_ERRORS = (EOFError, OSError, zlib.error, lzma.LZMAError, ValueError)
 class Issues:
     """Counted problems of one unit of input, with the first messages of each kind."""
 
-    counts: Counter = field(default_factory=Counter)
+    counts: Counter = field(default_factory=Counter)  # bad input, by reason
+    dropped: Counter = field(default_factory=Counter)  # records filtered out on purpose, by reason
+    info: Counter = field(default_factory=Counter)  # neither error nor drop (e.g. Latin-1 fallback lines)
     messages: list[str] = field(default_factory=list)
     echo: bool = True  # print each kept message to stderr as it happens
+
+    def drop(self, reason: str, n: int = 1) -> None:
+        """Count records removed by a filter (no message: these are not errors)."""
+        self.dropped[reason] += n
 
     def add(self, reason: str, path: str, line: int | None, detail: str = "") -> None:
         self.counts[reason] += 1
@@ -99,7 +105,7 @@ def read_lines(path: str, issues: Issues, encoding: str = "utf-8", max_bytes: in
                 issues.add("invalid-encoding", path, lineno, str(exc))
                 continue
             if fell_back:
-                issues.counts["decoded-as-latin"] += 1
+                issues.info["decoded-as-latin-1"] += 1
             yield lineno, text
     finally:
         if own:

@@ -51,7 +51,7 @@ def ner_f1(gold: Sequence[Sequence[str]], pred: Sequence[Sequence[str]], types: 
     overall = results["overall"]["strict"]
 
     def row(res) -> dict:
-        return {"precision": res.precision, "recall": res.recall, "f1": res.f1,
+        return {"precision": float(res.precision), "recall": float(res.recall), "f1": float(res.f1),
                 "correct": res.correct, "gold": res.possible, "predicted": res.actual}
 
     return {**row(overall), "per_class": {t: row(results["entities"][t]["strict"])

@@ -76,6 +76,8 @@ class VocabQuality:
     kinds: dict[str, int]
     specials: dict[str, int | None]  # id each special ends up with (last occurrence), None if missing
     unused_ids: list[int]  # sorted ids of [unusedN] entries
+    reserved_unused: int  # N of the block [unused0..N-1] at ids 1..N
+    filler_unused: int  # [unused] entries elsewhere (NorBERT filled removed lines with them)
     layout_ok: bool  # [PAD]=0, [unused0..N-1]=1..N, [UNK] [CLS] [SEP] [MASK]=N+1..N+4
     empty_lines: list[int]
     duplicates: dict[str, list[int]]  # token -> all its line indices (only tokens seen twice or more)
@@ -99,6 +101,7 @@ class VocabQuality:
             "path": self.path, "lines": self.lines, "distinct_entries": self.distinct, "kinds": self.kinds,
             "special_ids": self.specials, "unused": len(self.unused_ids),
             "unused_id_range": [self.unused_ids[0], self.unused_ids[-1]] if self.unused_ids else None,
+            "reserved_unused": self.reserved_unused, "filler_unused": self.filler_unused,
             "layout_ok": self.layout_ok, "empty_lines": self.empty_lines,
             "duplicate_tokens": len(self.duplicates),
             "duplicate_extra_lines": sum(len(v) - 1 for v in self.duplicates.values()),
@@ -110,12 +113,12 @@ class VocabQuality:
         }
 
 
-def _layout_ok(vf: VocabFile, specials: dict[str, int | None], unused_ids: list[int]) -> bool:
-    n = len(unused_ids)
-    expected = {"[PAD]": 0, "[UNK]": n + 1, "[CLS]": n + 2, "[SEP]": n + 3, "[MASK]": n + 4}
-    if specials != expected:
-        return False
-    return all(vf.lines[i + 1] == f"[unused{i}]" for i in range(n))
+def _leading_unused(vf: VocabFile) -> int:
+    """How many [unused0], [unused1], ... follow [PAD] directly (the block BERT reserves)."""
+    n = 0
+    while n + 1 < len(vf.lines) and vf.lines[n + 1] == f"[unused{n}]" and vf.ids[vf.lines[n + 1]] == n + 1:
+        n += 1
+    return n
 
 
 def analyse(vf: VocabFile, examples: int = 8) -> VocabQuality:
@@ -123,10 +126,9 @@ def analyse(vf: VocabFile, examples: int = 8) -> VocabQuality:
     kinds = Counter(kind_of(t) for t in vf.ids)  # distinct tokens, by kind
     specials = {s: vf.ids.get(s) for s in SPECIALS}
     unused_ids = sorted(i for t, i in vf.ids.items() if UNUSED_RE.match(t))
-    # the [unusedN] ids that come right after [PAD], numbered from 0: the layout BERT expects
-    leading = 0
-    while leading + 1 < len(vf.lines) and vf.lines[leading + 1] == f"[unused{leading}]":
-        leading += 1
+    reserved = _leading_unused(vf)
+    expected = {"[PAD]": 0, "[UNK]": reserved + 1, "[CLS]": reserved + 2, "[SEP]": reserved + 3,
+                "[MASK]": reserved + 4}
     positions: dict[str, list[int]] = {}
     for i, tok in enumerate(vf.lines):
         positions.setdefault(tok, []).append(i)
@@ -145,7 +147,7 @@ def analyse(vf: VocabFile, examples: int = 8) -> VocabQuality:
     q = VocabQuality(
         path=vf.path, lines=len(vf.lines), distinct=len(vf.ids), kinds=dict(sorted(kinds.items())),
         specials=specials, unused_ids=unused_ids,
-        layout_ok=_layout_ok(vf, specials, unused_ids[:leading]) and leading == len(unused_ids),
+        reserved_unused=reserved, filler_unused=len(unused_ids) - reserved, layout_ok=specials == expected,
         empty_lines=empty_lines, duplicates=duplicates, unreachable=dict(sorted(unreachable.items())),
         unreachable_examples=unreachable_examples,
         with_upper=sum(1 for t in learned if any(c.isupper() for c in t)),
@@ -156,6 +158,8 @@ def analyse(vf: VocabFile, examples: int = 8) -> VocabQuality:
         q.problems.append(f"missing special tokens: {', '.join(missing)}")
     if not q.layout_ok:
         q.problems.append("id layout differs from [PAD]=0, [unused0..N-1]=1..N, [UNK] [CLS] [SEP] [MASK]=N+1..N+4")
+    if q.filler_unused:
+        q.problems.append(f"{q.filler_unused} [unused] filler entries outside the reserved block")
     if empty_lines:
         q.problems.append(f"{len(empty_lines)} empty line(s) at index {', '.join(map(str, empty_lines[:10]))}")
     if duplicates:
@@ -172,7 +176,8 @@ def format_quality(q: VocabQuality) -> str:
         ("file", q.path), ("lines", f"{q.lines:,}"), ("distinct entries", f"{q.distinct:,}"),
         *[(f"  {k}", f"{v:,}") for k, v in q.kinds.items()],
         ("special ids", " ".join(f"{s}={i}" for s, i in q.specials.items())),
-        ("[unused] ids", f"{q.unused_ids[0]}..{q.unused_ids[-1]} ({len(q.unused_ids):,})" if q.unused_ids else "none"),
+        ("[unused] reserved", f"{q.reserved_unused:,} (ids 1..{q.reserved_unused})"),
+        ("[unused] fillers", f"{q.filler_unused:,}" + (f" (ids up to {q.unused_ids[-1]})" if q.filler_unused else "")),
         ("id layout", "ok" if q.layout_ok else "NOT the BERT layout"),
         ("empty lines", f"{len(q.empty_lines)}" + (f" (index {', '.join(map(str, q.empty_lines[:5]))})"
                                                    if q.empty_lines else "")),

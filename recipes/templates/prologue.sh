@@ -1,0 +1,18 @@
+# --- environment (shared by every stage) ---
+set -o errexit -o nounset -o pipefail
+echo "[norlm] @{title}: job ${SLURM_JOB_ID} (${SLURM_JOB_NAME}) on $(hostname), ${SLURM_NNODES} node(s), ${SLURM_NTASKS:-1} task(s), started $(date -u +%FT%TZ)"
+if [ -e "@{done_file}" ] && [ "${NORLM_FORCE:-0}" != 1 ]; then
+    echo "[norlm] @{title} is already complete: @{done_file}"
+    exit 0
+fi
+type module >/dev/null 2>&1 || source "@{module_init}"
+module --quiet purge
+module use "@{module_use}"
+module load @{modules}
+module list 2>&1
+cd "@{repo}"
+export NORLM_WORK="@{work}"
+export NORLM_LOCAL_SCRATCH="@{local_scratch}"
+export PYTHONPATH="@{repo}/src${PYTHONPATH:+:$PYTHONPATH}"
+export TF_CPP_MIN_LOG_LEVEL="${TF_CPP_MIN_LOG_LEVEL:-2}"
+NORLM="python -m norlm"

@@ -1,0 +1,143 @@
+"""The README.md model card of an exported BERT: what it was trained on, how, how far, how well.
+
+Everything comes from files the earlier stages wrote (corpus/stats.json, vocab/report.json,
+bert/phaseN/final.json, eval/report.md); a missing file gives a "not available" line, never an error.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+CITATION = """@inproceedings{kutuzov-etal-2021-large,
+    title = "Large-Scale Contextualised Language Modelling for {N}orwegian",
+    author = "Kutuzov, Andrey and Barnes, Jeremy and Velldal, Erik and {\\O}vrelid, Lilja and Oepen, Stephan",
+    booktitle = "Proceedings of the 23rd Nordic Conference on Computational Linguistics (NoDaLiDa)",
+    year = "2021",
+    address = "Reykjavik, Iceland (Online)",
+    publisher = {Link{\\"o}ping University Electronic Press, Sweden},
+    url = "https://aclanthology.org/2021.nodalida-main.4",
+    pages = "30--40",
+}"""
+
+
+def _read_json(path: Path) -> dict | None:
+    try:
+        with open(path, encoding="utf-8") as fh:
+            data = json.load(fh)
+    except (OSError, json.JSONDecodeError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def scalars(data: dict, prefix: str = "", limit: int = 20) -> list[tuple[str, object]]:
+    """Flatten a JSON object to (dotted key, number/string/bool) pairs, at most `limit` of them."""
+    out: list[tuple[str, object]] = []
+    for key, value in data.items():
+        if len(out) >= limit:
+            break
+        if isinstance(value, dict):
+            out += scalars(value, f"{prefix}{key}.", limit - len(out))
+        elif isinstance(value, (int, float, str, bool)) and not (isinstance(value, str) and len(value) > 80):
+            out.append((prefix + key, value))
+    return out[:limit]
+
+
+def _table(pairs: list[tuple[str, object]]) -> str:
+    if not pairs:
+        return "_not available_\n"
+    rows = ["| key | value |", "|---|---|"]
+    for key, value in pairs:
+        shown = f"{value:.4f}" if isinstance(value, float) else str(value)
+        rows.append(f"| `{key}` | {shown} |")
+    return "\n".join(rows) + "\n"
+
+
+def render_model_card(*, model_name: str, work: Path, bert_config: dict, hf_config: dict, checkpoint: str,
+                      step: int, license_id: str, config_file: str) -> str:
+    """The model card text (YAML front matter for the Hugging Face Hub + markdown)."""
+    phases = []
+    for n in (1, 2):
+        final = _read_json(work / "bert" / f"phase{n}" / "final.json")
+        if final is not None:
+            phases.append(f"### Phase {n}\n\n" + _table(scalars(final)))
+    eval_report = work / "eval" / "report.md"
+    if eval_report.is_file():
+        evaluation = eval_report.read_text(encoding="utf-8").replace("\n# ", "\n### ")
+        if evaluation.startswith("# "):
+            evaluation = "###" + evaluation[1:]
+    else:
+        evaluation = "_No evaluation results: `make evaluate` had not been run when this model was exported._\n"
+    corpus = _read_json(work / "corpus" / "stats.json") or {}
+    vocab = _read_json(work / "vocab" / "report.json") or {}
+    size_keys = ("vocab_size", "hidden_size", "num_hidden_layers", "num_attention_heads", "intermediate_size",
+                 "max_position_embeddings", "type_vocab_size")
+    sizes = _table([(k, bert_config[k]) for k in size_keys])
+    return f"""---
+language:
+- "no"
+- nb
+- nn
+license: {license_id}
+library_name: transformers
+pipeline_tag: fill-mask
+tags:
+- bert
+- norwegian
+- norlm
+---
+
+# {model_name}
+
+A BERT model for Norwegian (Bokmål and Nynorsk) built with the NorLM recipe, a reimplementation of
+the NorBERT training setup (Kutuzov et al., NoDaLiDa 2021) in TensorFlow 2: NVIDIA's BERT pretraining
+(masked language modelling + next sentence prediction, LAMB), cased WordPiece vocabulary with accents kept.
+
+This folder holds `BertForPreTraining` weights (encoder, pooler, MLM head tied to the word embeddings,
+NSP head) in `model.safetensors`, the vocabulary (`vocab.txt`) and a fast tokenizer (`tokenizer.json`).
+
+```python
+from transformers import AutoTokenizer, AutoModelForMaskedLM, pipeline
+tokenizer = AutoTokenizer.from_pretrained("PATH/TO/THIS/FOLDER")
+model = AutoModelForMaskedLM.from_pretrained("PATH/TO/THIS/FOLDER")
+print(pipeline("fill-mask", model=model, tokenizer=tokenizer)("Jeg [MASK] elsker dette landet."))
+```
+
+**Activation.** Training used the tanh approximation of GELU (as the original TensorFlow BERT code
+does), so `config.json` says `hidden_act: {hf_config["hidden_act"]}` (Hugging Face's name for the tanh GELU),
+not `gelu` (exact erf). LayerNorm epsilon is {hf_config["layer_norm_eps"]}.
+
+**Tokenizer.** Cased: `do_lower_case` false and `strip_accents` false, so `å`, `æ`, `ø` and accents are kept.
+
+## Training data
+
+{_table(scalars(corpus, limit=15))}
+Vocabulary (`vocab/report.json`):
+
+{_table(scalars(vocab, limit=12))}
+## Model configuration
+
+{sizes}
+## Training
+
+Recipe config: `{config_file}`. Exported from checkpoint `{checkpoint}` after **{step}** updates.
+Final values reported by each training phase (`bert/phaseN/final.json`):
+
+{"".join(phases) if phases else "_not available_\n"}
+## Evaluation
+
+{evaluation}
+## Other formats
+
+`../tf1/` next to this folder holds the same weights as a TensorFlow 1 name-based checkpoint with the
+original BERT variable names (model variables only), `bert_config.json` and `vocab.txt`.
+
+## Licence
+
+{license_id}. Check the licences of the training corpora as well.
+
+## Citation
+
+```bibtex
+{CITATION}
+```
+"""

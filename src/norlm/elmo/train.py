@@ -1,0 +1,288 @@
+"""Train the bidirectional ELMo language model (elmo-train stage), resuming exactly if interrupted.
+
+bilm-tf's recipe (elmo-format spec sections 2-4): sampled softmax with the log-uniform sampler,
+loss 0.5·(fw+bw) scaled by unroll_steps for the gradient, global-norm clip, Adagrad with
+accumulator 1.0, per-row continuous streams in windows of unroll_steps with the LSTM state carried
+from batch to batch.  Reads WORK/elmo/vocab.txt + counts.json and WORK/corpus shards; writes
+WORK/elmo/train/ (ckpt/, dllog.json, options.json, run record, final.json last).
+
+Data-parallel under horovodrun/mpirun through norlm.dist: every rank has its own streams and
+negatives; gradients are averaged.  The sparse gradients of char_embed and softmax/W are turned
+into dense tensors before the allreduce (exact - duplicate rows are summed - and cheap at these
+vocabulary sizes; bilm-tf concatenated IndexedSlices instead).
+"""
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+from norlm import dist
+from norlm.config import work_dir
+from norlm.files import read_json, write_json, write_run_record
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--corpus", default=None, help="folder of corpus shards (default WORK/corpus)")
+    parser.add_argument("--vocab-dir", default=None, help="folder with vocab.txt and counts.json (default WORK/elmo)")
+    parser.add_argument("--out", default=None, help="output folder (default WORK/elmo/train)")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def plan_steps(ec, n_train_tokens: int, world: int) -> tuple[int, int]:
+    """(batches per epoch, total batches) as bilm-tf: int(tokens / (batch·unroll·workers)) per epoch."""
+    per_epoch = max(1, int(n_train_tokens / (ec.batch_size * ec.unroll_steps * world)))
+    total = ec.n_epochs * per_epoch
+    if ec.max_steps > 0:
+        total = min(total, ec.max_steps)
+    return per_epoch, total
+
+
+class Trainer:
+    """Model, optimiser, carried states and the compiled training step."""
+
+    def __init__(self, options: dict, n_vocab: int, ec, seed: int):
+        import tensorflow as tf
+
+        from norlm.elmo.adagrad import Adagrad
+        from norlm.elmo.model import ElmoModel
+
+        self.tf = tf
+        self.ec = ec
+        self.seed = seed
+        self.n_vocab = n_vocab
+        self.model = ElmoModel(options, n_vocab=n_vocab, seed=seed)
+        self.names = sorted(self.model.vars)
+        self.train_vars = [self.model.vars[n] for n in self.names]
+        self.optimizer = Adagrad(self.names, self.train_vars, ec.learning_rate, ec.initial_accumulator)
+        self.global_step = tf.Variable(0, dtype=tf.int64, trainable=False, name="global_step")
+        b, m = ec.batch_size, self.model
+        self.states = {f"{d}/{layer}/{part}": tf.Variable(tf.zeros([b, m.dim if part == "c" else m.state_dim]),
+                                                          trainable=False)
+                       for d in range(2) for layer in range(m.n_layers) for part in ("c", "m")}
+        shared = {**self.model.vars, **self.optimizer.slots, "global_step": self.global_step}
+        from norlm.elmo.checkpoint import make_checkpoint
+
+        self.checkpoint = make_checkpoint(shared)
+        self.step_fn = tf.function(self._train_step, reduce_retracing=True)
+        self.eval_fn = tf.function(self._eval_xent, reduce_retracing=True)
+
+    def _direction_states(self, d: int):
+        return [(self.states[f"{d}/{layer}/c"].value(), self.states[f"{d}/{layer}/m"].value())
+                for layer in range(self.model.n_layers)]
+
+    def _train_step(self, chars, targets, sampled, tries, seed):
+        tf, ec, model = self.tf, self.ec, self.model
+        from norlm.elmo.sampler import sampled_values
+
+        b = ec.batch_size
+        with tf.GradientTape() as tape:
+            emb = model.token_embedding(chars)  # forward rows then backward rows: one CNN call
+            losses, new_states = [], []
+            for d in range(2):
+                dseed = tf.random.experimental.stateless_fold_in(seed, d)
+                outs, states = model.stack(d, emb[d * b:(d + 1) * b], self._direction_states(d), dropout_seed=dseed)
+                top = outs[-1]
+                if model.options.get("dropout", 0.0) > 0:
+                    top = tf.nn.experimental.stateless_dropout(
+                        top, model.options["dropout"], seed=tf.random.experimental.stateless_fold_in(dseed, 99))
+                top = tf.reshape(top, [-1, model.proj_dim])
+                labels = tf.reshape(tf.cast(targets[d * b:(d + 1) * b], tf.int64), [-1, 1])
+                loss = tf.nn.sampled_softmax_loss(
+                    weights=model.vars["lm/softmax/W"], biases=model.vars["lm/softmax/b"], labels=labels,
+                    inputs=top, num_sampled=ec.n_negative_samples, num_classes=self.n_vocab,
+                    sampled_values=sampled_values(sampled, tries, labels, self.n_vocab))
+                losses.append(tf.reduce_mean(loss))
+                new_states.append(states)
+            total = 0.5 * (losses[0] + losses[1])
+            scaled = total * float(ec.unroll_steps)
+        grads = tape.gradient(scaled, self.train_vars)
+        grads = [tf.convert_to_tensor(g) for g in grads]  # IndexedSlices -> dense (duplicates summed)
+        if dist.size() > 1:
+            grads = [dist.allreduce(g, "mean", name=f"grad_{i}") for i, g in enumerate(grads)]
+            total = dist.allreduce(total, "mean", name="loss")
+        grads, norm = tf.clip_by_global_norm(grads, ec.clip_norm)
+        self.optimizer.apply(grads, self.train_vars)
+        for d in range(2):
+            for layer, (c, m) in enumerate(new_states[d]):
+                self.states[f"{d}/{layer}/c"].assign(c)
+                self.states[f"{d}/{layer}/m"].assign(m)
+        self.global_step.assign_add(1)
+        return total, norm
+
+    def _eval_xent(self, chars, targets, mask, direction):
+        """Summed full-softmax cross-entropy over a zero-state padded batch of one direction."""
+        tf, model = self.tf, self.model
+        emb = model.token_embedding(chars)
+        outs, _ = model.stack(direction, emb, model.zero_states(tf.shape(chars)[0]), mask=tf.ones_like(mask) > 0)
+        xent = model.full_softmax_xent(tf.reshape(outs[-1], [-1, model.proj_dim]), tf.reshape(targets, [-1]))
+        return tf.reduce_sum(xent * tf.reshape(mask, [-1]))
+
+    def heldout_perplexity(self, sentences, vocab, chars, batch_size: int) -> float:
+        """exp(mean full-softmax cross-entropy) over both directions, every sentence from zero state."""
+        from norlm.elmo.data import padded_lm_batch
+
+        total, count = 0.0, 0.0
+        order = sorted(range(len(sentences)), key=lambda i: len(sentences[i]))
+        for start in range(0, len(order), batch_size):
+            batch = [sentences[i] for i in order[start:start + batch_size]]
+            for d in range(2):
+                c, t, m = padded_lm_batch(batch, vocab, chars, reverse=bool(d))
+                total += float(self.eval_fn(c, t, m, d))
+                count += float(m.sum())
+        return math.exp(total / max(count, 1.0))
+
+    # -------------------------------------------------------------- state <-> numpy
+    def carried_states(self) -> dict[str, np.ndarray]:
+        return {k.replace("/", "_"): v.numpy() for k, v in self.states.items()}
+
+    def load_carried_states(self, arrays: dict[str, np.ndarray]) -> None:
+        for k, v in self.states.items():
+            v.assign(arrays[k.replace("/", "_")])
+
+
+def negatives(seed: int, rank: int, step: int, num_sampled: int, n_vocab: int) -> tuple[np.ndarray, int]:
+    from norlm.elmo.sampler import log_uniform_unique
+
+    return log_uniform_unique(np.random.default_rng([seed, rank, step, 7]), num_sampled, n_vocab)
+
+
+def main(args: argparse.Namespace, cfg) -> int:
+    dist.init()
+    dist.fail_fast_on_dead_peer()
+    import tensorflow as tf
+
+    dist.pin_gpu()
+    tf.config.experimental.enable_op_determinism()
+    from norlm.elmo import checkpoint as ck
+    from norlm.elmo.chars import CharCache
+    from norlm.elmo.data import BidirectionalBatches, heldout_sentences
+    from norlm.elmo.dllog import DLLogWriter
+    from norlm.elmo.options import options_from_config
+    from norlm.elmo.text import corpus_shards
+    from norlm.elmo.vocabulary import WordIds, load_vocab
+
+    ec, seed = cfg.elmo, cfg.run.seed
+    work = work_dir(cfg)
+    corpus = Path(args.corpus) if args.corpus else work / "corpus"
+    vocab_dir = Path(args.vocab_dir) if args.vocab_dir else work / "elmo"
+    out = Path(args.out) if args.out else work / "elmo" / "train"
+    ckpt_dir = out / "ckpt"
+    rank, world = dist.rank(), dist.size()
+    try:
+        vocab = WordIds(load_vocab(vocab_dir / "vocab.txt"))
+        counts = read_json(vocab_dir / "counts.json")
+    except (OSError, ValueError) as exc:
+        print(f"elmo-train: {exc}", file=sys.stderr)
+        return 1
+    shards = corpus_shards(corpus)
+    if not shards:
+        print(f"elmo-train: no corpus shards in {corpus}", file=sys.stderr)
+        return 1
+    if ec.n_negative_samples >= len(vocab):
+        print(f"elmo-train: n_negative_samples {ec.n_negative_samples} must be below the vocabulary size "
+              f"{len(vocab)} ({vocab_dir / 'vocab.txt'})", file=sys.stderr)
+        return 1
+    n_train_tokens = ec.n_train_tokens or int(counts["n_train_tokens"])
+    per_epoch, total_steps = plan_steps(ec, n_train_tokens, world)
+    options = options_from_config(ec, len(vocab), n_train_tokens, world)
+
+    holdout, heldout = {}, []
+    if ec.heldout_sentences > 0:
+        holdout = {str(shards[-1]): ec.heldout_sentences}
+        heldout = heldout_sentences(shards[-1], ec.heldout_sentences)
+    my_shards = dist.split(shards) if len(shards) >= world else shards
+    batches = BidirectionalBatches(my_shards, vocab, ec.batch_size, ec.unroll_steps, seed=seed * 1000 + rank,
+                                   max_chars=ec.max_characters_per_token, shuffle=ec.shuffle_on_load,
+                                   holdout=holdout)
+    trainer = Trainer(options, len(vocab), ec, seed)
+    out.mkdir(parents=True, exist_ok=True)
+    ckpt_dir.mkdir(parents=True, exist_ok=True)
+
+    start_step = ck.latest_step(ckpt_dir)
+    if start_step is not None:
+        ck.restore_shared(trainer.checkpoint, ckpt_dir, start_step)
+        arrays, data_state = ck.restore_rank(ckpt_dir, start_step, rank)
+        trainer.load_carried_states(arrays)
+        batches.restore(data_state)
+        dist.log0(f"elmo-train: resuming from step {start_step} ({ckpt_dir})")
+    else:
+        start_step = 0
+        dist.broadcast_variables(trainer.train_vars)
+    if dist.is_root():
+        write_json(out / "options.json", options)
+        write_run_record(out, cfg, "elmo-train", world_size=world, n_train_tokens=n_train_tokens,
+                         batches_per_epoch=per_epoch, total_steps=total_steps, resumed_from=start_step)
+    chars = CharCache(ec.max_characters_per_token)
+    ppl_start_path = out / "heldout-start.json"
+    if heldout and dist.is_root() and not ppl_start_path.exists():
+        write_json(ppl_start_path, {"step": start_step, "perplexity": trainer.heldout_perplexity(
+            heldout, vocab, chars, ec.heldout_batch_size)})
+
+    log = DLLogWriter(out / "dllog.json", append=start_step > 0, metrics={
+        "train_perplexity": {"format": ":.2f", "GOAL": "MINIMIZE", "STAGE": "TRAIN"},
+        "throughput_train": {"unit": "tokens/s", "GOAL": "MAXIMIZE", "STAGE": "TRAIN"},
+    }) if dist.is_root() else None
+    tokens_per_step = 2 * ec.batch_size * ec.unroll_steps * world  # one token = one position per direction
+    interval_loss, interval_n, interval_t = 0.0, 0, time.time()
+    steady_tokens, steady_time = 0, 0.0
+    step = start_step
+    bar = tqdm(total=total_steps, initial=start_step, desc="elmo-train", unit="step",
+               disable=args.no_progress or not dist.is_root())
+    while step < total_steps:
+        t0 = time.time()
+        batch = batches.next_batch()
+        chars_in = np.concatenate([batch["tokens_characters"], batch["tokens_characters_reverse"]])
+        targets = np.concatenate([batch["next_token_id"], batch["next_token_id_reverse"]])
+        sampled, tries = negatives(seed, rank, step, ec.n_negative_samples, len(vocab))
+        loss, norm = trainer.step_fn(tf.constant(chars_in), tf.constant(targets), tf.constant(sampled),
+                                     tf.constant(tries, tf.int64), tf.constant([seed, step * world + rank], tf.int64))
+        loss = float(loss)
+        step += 1
+        dt = time.time() - t0
+        if step - start_step > 2:  # exclude tracing from the steady-state throughput
+            steady_tokens += tokens_per_step
+            steady_time += dt
+        interval_loss += loss
+        interval_n += 1
+        bar.update(1)
+        if not math.isfinite(loss):
+            dist.abort(f"elmo-train: loss is {loss} at step {step}")
+        if log and (step % ec.log_every == 0 or step == total_steps):
+            elapsed = time.time() - interval_t
+            log.log(step, {"train_perplexity": math.exp(interval_loss / interval_n), "loss": loss,
+                           "grad_norm": float(norm), "throughput_train": interval_n * tokens_per_step / elapsed,
+                           "epoch": (step - 1) // per_epoch + 1})
+            bar.set_postfix(ppl=f"{math.exp(interval_loss / interval_n):.1f}")
+            interval_loss, interval_n, interval_t = 0.0, 0, time.time()
+        if step % ec.save_every == 0 or step == total_steps:
+            if dist.is_root():
+                ck.save_shared(trainer.checkpoint, ckpt_dir, step)
+            ck.save_rank(ckpt_dir, step, rank, trainer.carried_states(), batches.state())
+            dist.barrier()
+            if dist.is_root():
+                ck.mark_latest(ckpt_dir, step, ec.keep_checkpoints)
+    bar.close()
+    if not dist.is_root():
+        return 0
+    throughput = steady_tokens / steady_time if steady_time else None
+    log.log([], {"throughput_train": throughput})
+    log.close()
+    result = {"step": step, "total_steps": total_steps, "batches_per_epoch": per_epoch,
+              "n_train_tokens": n_train_tokens, "world_size": world, "tokens_per_step": tokens_per_step,
+              "throughput_train_tokens_per_s": throughput, "skipped_lines": batches.skipped().skipped}
+    if heldout:
+        result["heldout_sentences"] = len(heldout)
+        result["heldout_perplexity_start"] = read_json(ppl_start_path)["perplexity"]
+        result["heldout_perplexity"] = trainer.heldout_perplexity(heldout, vocab, chars, ec.heldout_batch_size)
+    write_json(out / "final.json", result)
+    msg = f"elmo-train: {step} steps"
+    if heldout:
+        msg += f"; held-out perplexity {result['heldout_perplexity_start']:.1f} -> {result['heldout_perplexity']:.1f}"
+    print(msg + (f"; {throughput:,.0f} tokens/s" if throughput else ""))
+    return 0

@@ -1,0 +1,97 @@
+"""Run one (model, task, language) evaluation over every seed and store its result file entry."""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from norlm.config import to_dict
+from norlm.evaluate.results import fingerprint, load_entry, result_path, summarise, write_result
+from norlm.evaluate.tasks import load_task
+
+METRIC = {"pos": "accuracy", "ner": "strict micro F1 (8 types, MISC ignored)", "sentiment": "macro F1"}
+
+
+class Runner:
+    """Holds what is shared between runs: config, seeds, model digests and ELMo embedders."""
+
+    def __init__(self, cfg, eval_dir: Path, seeds: list[int], force: bool = False):
+        self.cfg = cfg
+        self.ecfg = cfg.evaluate
+        self.eval_dir = eval_dir
+        self.seeds = seeds
+        self.force = force
+        self._digests: dict[str, dict] = {}
+        self._embedders: dict[str, object] = {}
+
+    def _digest(self, folder: Path) -> dict:
+        from norlm.evaluate.stage import model_files_digest
+
+        key = str(folder.resolve())
+        if key not in self._digests:
+            self._digests[key] = model_files_digest(folder)
+        return self._digests[key]
+
+    def _embedder(self, folder: Path):
+        key = str(folder.resolve())
+        if key not in self._embedders:
+            from norlm.elmo.embed import ElmoEmbedder
+
+            self._embedders[key] = ElmoEmbedder(folder)
+        return self._embedders[key]
+
+    def run(self, spec: dict, task: str, lang: str) -> dict:
+        ecfg = self.ecfg
+        data = load_task(task, lang, self.cfg.run.data_dir, ecfg, self.cfg.run.seed)
+        protocol = ecfg.bert if spec["kind"] == "bert" else ecfg.elmo
+        fp = fingerprint(spec["kind"], spec["pretrained"], self._digest(spec["path"]), task, lang, to_dict(protocol),
+                         data.sizes(), data.sizes_full, ecfg.pos_heldout_fraction, self.seeds, self.cfg.run.seed)
+        path = result_path(self.eval_dir, task, spec["name"])
+        if not self.force:
+            entry = load_entry(path, lang, fp)
+            if entry is not None:
+                print(f"evaluate: {task}/{lang}/{spec['name']} is up to date ({path})")
+                return entry
+        print(f"evaluate: {task}/{lang}/{spec['name']}: train/dev/test {data.sizes()} sentences, "
+              f"{len(self.seeds)} seed(s), {data.protocol} protocol")
+        runs, facts, header_extra = [], {}, {}
+        if spec["kind"] == "bert":
+            from norlm.evaluate.bert_finetune import run_bert
+            from norlm.evaluate.bert_models import load_bert
+
+            lr = protocol.learning_rate
+            if not spec["pretrained"] and protocol.baseline_learning_rate > 0:
+                lr = protocol.baseline_learning_rate
+            for seed in self.seeds:
+                t0 = time.perf_counter()
+                bundle = load_bert(spec["path"], pretrained=spec["pretrained"], seed=seed)
+                result, facts = run_bert(bundle, data, protocol, seed, lr, f"{task}/{lang}/{spec['name']} seed {seed}")
+                runs.append(self._run_record(seed, result, time.perf_counter() - t0))
+                header_extra = {"parameters": bundle.parameters, "bert_config": bundle.config.to_json_dict()}
+        else:
+            from norlm.evaluate.elmo_probe import featurise, run_elmo
+
+            splits, feature_seconds = featurise(self._embedder(spec["path"]), data, protocol.embed_batch_size)
+            for seed in self.seeds:
+                t0 = time.perf_counter()
+                result, facts = run_elmo(splits, data, protocol, seed, f"{task}/{lang}/{spec['name']} seed {seed}")
+                runs.append(self._run_record(seed, result, feature_seconds + time.perf_counter() - t0))
+            facts["feature_seconds"] = feature_seconds
+        entry = {
+            "fingerprint": fp, "data_protocol": data.protocol, "notes": data.notes, "sizes": data.sizes(),
+            "sizes_full": data.sizes_full, "skipped_records": data.skipped, "labels": data.labels,
+            "protocol": facts, "runs": runs, "summary": summarise(runs),
+        }
+        header = {"task": task, "model": spec["name"], "label": spec["label"], "kind": spec["kind"],
+                  "model_source": str(spec["path"]), "pretrained": spec["pretrained"], "metric": METRIC[task],
+                  "model_files_sha256": self._digest(spec["path"]), "run_seed": self.cfg.run.seed,
+                  "config_file": self.cfg.source, **header_extra}
+        write_result(path, header, lang, entry)
+        s = entry["summary"]
+        print(f"evaluate: {task}/{lang}/{spec['name']}: test {METRIC[task]} {100 * s['test_mean']:.2f}"
+              f" ± {100 * s['test_sd']:.2f} (dev {100 * s['dev_mean']:.2f}), {s['seconds_mean']:.1f} s per run -> {path}")
+        return entry
+
+    @staticmethod
+    def _run_record(seed: int, result, seconds: float) -> dict:
+        return {"seed": seed, "best_epoch": result.best_epoch, "dev": result.dev, "test": result.test,
+                "curve": result.curve, "train_seconds": result.train_seconds, "seconds": round(seconds, 3)}

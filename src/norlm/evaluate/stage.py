@@ -1,0 +1,148 @@
+"""Evaluate BERT / ELMo / baseline models on POS (UD 2.7), NER (NorNE) and sentiment (NoReC_sentence).
+
+BERT models (our export, the random-init baseline, or any local Hugging Face BERT folder given as
+--model PATH) are fine-tuned end to end; ELMo is used as frozen features under small classifiers.
+Each (task, model) writes WORK/eval/<task>/<model>.json (scores per seed, mean ± sd, per-class
+scores, timings, protocol); WORK/eval/report.md, written last, has the paper-style tables.
+Finished entries whose inputs did not change are skipped on a rerun (use --force to redo them).
+
+Examples:
+  norlm evaluate --config configs/demo.toml --task all --model all
+  norlm evaluate --task ner --model /models/nb-bert-base --lang both --seeds 5
+"""
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+import time
+from pathlib import Path
+
+from norlm.config import to_dict, work_dir
+from norlm.evaluate.readers import DataError
+from norlm.evaluate.tasks import LANGS, TASKS
+
+BUILTIN_MODELS = ("bert", "elmo", "baseline")
+LABELS = {"bert": "BERT (this run)", "elmo": "ELMo (this run)", "baseline": "no pretraining (random-init BERT)"}
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--task", default="all",
+                        help="pos | ner | sentiment | all (all = the tasks of [evaluate] tasks); comma-separated ok")
+    parser.add_argument("--model", default="all",
+                        help="bert | elmo | baseline | all, or the path of a local Hugging Face BERT folder "
+                             "(e.g. an imported mBERT / NB-BERT / NorBERT); comma-separated ok")
+    parser.add_argument("--lang", default=None, choices=("nob", "nno", "both"),
+                        help="Bokmål, Nynorsk or both (default: [evaluate] langs); sentiment is Bokmål only")
+    parser.add_argument("--seeds", type=int, default=None, help="seeds per run; tables show mean ± sd (default: [evaluate] seeds)")
+    parser.add_argument("--force", action="store_true", help="redo runs even when their result is up to date")
+    parser.add_argument("--report-only", action="store_true", help="only rebuild report.md from existing results")
+
+
+def _split_arg(text: str) -> list[str]:
+    return [t.strip() for t in text.split(",") if t.strip()]
+
+
+def resolve_models(arg: str, ecfg, work: Path) -> list[dict]:
+    """Model specs: name (file stem), kind (bert|elmo), folder, pretrained, label, explicit."""
+    names = _split_arg(arg)
+    explicit = names != ["all"]
+    if not explicit:
+        names = list(ecfg.models)
+    bert_dir = Path(ecfg.bert_model) if ecfg.bert_model else work / "bert" / "export" / "hf"
+    elmo_dir = Path(ecfg.elmo_model) if ecfg.elmo_model else work / "elmo" / "export"
+    specs = []
+    for name in names:
+        if name == "bert":
+            specs.append(dict(name="bert", kind="bert", path=bert_dir, pretrained=True))
+        elif name == "baseline":
+            specs.append(dict(name="baseline", kind="bert", path=bert_dir, pretrained=False))
+        elif name == "elmo":
+            specs.append(dict(name="elmo", kind="elmo", path=elmo_dir, pretrained=True))
+        else:
+            path = Path(name)
+            if not path.is_dir():
+                raise DataError(f"--model {name}: not one of {', '.join(BUILTIN_MODELS)} and not a folder")
+            stem = re.sub(r"[^A-Za-z0-9_.-]+", "_", path.resolve().name if path.name != "hf" else path.resolve().parent.name + "-hf")
+            specs.append(dict(name=stem, kind="bert", path=path, pretrained=True, label=f"{stem} (imported)"))
+    for spec in specs:
+        spec.setdefault("label", LABELS.get(spec["name"], spec["name"]))
+        spec["explicit"] = explicit
+    return specs
+
+
+def model_files_digest(folder: Path) -> dict[str, str]:
+    """sha256 of the model's files (so a retrained or different model invalidates old results)."""
+    from norlm.files import sha256_file
+
+    return {p.name: sha256_file(p) for p in sorted(folder.iterdir()) if p.is_file() and not p.name.startswith(".")}
+
+
+def _available(spec: dict) -> str | None:
+    folder = spec["path"]
+    need = "config.json" if spec["kind"] == "bert" else "model.hdf5"
+    return None if (folder / need).is_file() else f"{folder / need} not found"
+
+
+def main(args: argparse.Namespace, cfg) -> int:
+    from norlm.evaluate.report import write_report
+
+    ecfg = cfg.evaluate
+    work = work_dir(cfg)
+    eval_dir = work / "eval"
+    if args.report_only:
+        path = write_report(eval_dir, cfg.run.name)
+        print(f"evaluate: wrote {path}")
+        return 0
+    tasks = list(ecfg.tasks) if args.task == "all" else _split_arg(args.task)
+    for task in tasks:
+        if task not in TASKS:
+            print(f"norlm evaluate: unknown task {task!r} (choose from {', '.join(TASKS)} or all)", file=sys.stderr)
+            return 2
+    langs = list(LANGS) if args.lang == "both" else [args.lang] if args.lang else list(ecfg.langs)
+    n_seeds = args.seeds if args.seeds is not None else ecfg.seeds
+    if n_seeds < 1:
+        print("norlm evaluate: --seeds must be at least 1", file=sys.stderr)
+        return 2
+    seeds = [cfg.run.seed + i for i in range(n_seeds)]
+    try:
+        specs = resolve_models(args.model, ecfg, work)
+    except DataError as exc:
+        print(f"norlm evaluate: {exc}", file=sys.stderr)
+        return 2
+
+    from norlm.evaluate.runner import Runner
+
+    runner = Runner(cfg, eval_dir, seeds, force=args.force)
+    skipped_models, done = [], 0
+    for spec in specs:
+        missing = _available(spec)
+        if missing:
+            if spec["explicit"]:
+                print(f"norlm evaluate: model {spec['name']}: {missing}", file=sys.stderr)
+                return 1
+            print(f"warning: skipping model {spec['name']}: {missing}", file=sys.stderr)
+            skipped_models.append(f"{spec['name']}: {missing}")
+            continue
+        for task in tasks:
+            for lang in langs:
+                if task == "sentiment" and lang != "nob":
+                    continue
+                try:
+                    runner.run(spec, task, lang)
+                except DataError as exc:
+                    print(f"norlm evaluate: {task}/{lang}/{spec['name']}: {exc}", file=sys.stderr)
+                    return 1
+                done += 1
+    if done == 0:
+        print("norlm evaluate: nothing to evaluate (no model available)", file=sys.stderr)
+        return 1
+    from norlm.files import write_run_record
+
+    write_run_record(eval_dir, cfg, "evaluate", tasks=tasks, langs=langs, seeds=seeds,
+                     models={s["name"]: str(s["path"]) for s in specs}, skipped_models=skipped_models,
+                     evaluate=to_dict(ecfg))
+    notes = [f"model skipped: {m}" for m in skipped_models]
+    path = write_report(eval_dir, cfg.run.name, notes)
+    print(f"evaluate: {done} run(s) up to date; report {path}")
+    return 0

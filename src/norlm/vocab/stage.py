@@ -1,0 +1,151 @@
+"""Train the cased WordPiece vocabulary from the corpus shards and write its quality report.
+
+Reads WORK/corpus/*.txt.gz (one sentence per line, blank line between documents) in two streaming
+passes: the first counts characters (the alphabet, by vocab.character_coverage and
+vocab.limit_alphabet), the second trains with HF tokenizers by vocab.method:
+  spbpe      NorBERT's SentencePiece-BPE, converted to WordPiece (▁x -> x, x -> ##x)
+  wordpiece  HF's WordPieceTrainer
+Text is cleaned and pre-split the way BERT's basic tokenizer does it, so every entry is reachable.
+
+Writes WORK/vocab/: tokenizer.json (BERT's cased tokenizer for the new vocab), report.json (checks,
+fertility and [UNK] rate on UD 2.7 test text, next to the published NorBERT vocabulary, and the
+paper's example sentence), run-vocab.json, and vocab.txt last ([PAD]=0, [unused0..N-1]=1..N,
+[UNK] [CLS] [SEP] [MASK]=N+1..N+4, then learned entries; vocab.size lines in total).
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+from norlm.config import work_dir
+
+WORK_SUBDIR = "vocab"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--method", choices=("spbpe", "wordpiece"), default=None,
+                        help="training method (default: vocab.method from the config)")
+    parser.add_argument("--corpus", metavar="DIR", default=None,
+                        help="folder with the corpus shards (default: WORK/corpus)")
+    parser.add_argument("--out", metavar="DIR", default=None, help="output folder (default: WORK/vocab)")
+    parser.add_argument("--no-reference", action="store_true",
+                        help="leave the published NorBERT vocabulary out of the report")
+
+
+def _data_dir(cfg) -> Path:
+    """run.data_dir, relative to the current folder or else to the repository."""
+    from norlm.config import REPO_ROOT
+
+    path = Path(cfg.run.data_dir)
+    if not path.is_absolute() and not path.exists() and (REPO_ROOT / path).exists():
+        return REPO_ROOT / path
+    return path
+
+
+def _fail(message: str) -> int:
+    print(f"norlm vocab: error: {message}", file=sys.stderr)
+    return 1
+
+
+def main(args: argparse.Namespace, cfg) -> int:
+    vc = cfg.vocab
+    method = args.method or vc.method
+    os.environ.setdefault("RAYON_NUM_THREADS", str(max(1, cfg.run.workers)))
+    from tqdm import tqdm
+
+    from norlm.files import atomic_path, write_json, write_run_record
+    from norlm.vocab.corpus_reader import CorpusError, ReadStats, choose_alphabet, find_shards, iter_lines
+    from norlm.vocab.fertility import read_treebanks
+    from norlm.vocab.report import describe_vocab, format_report
+    from norlm.vocab.tokenizer import build_tokenizer
+    from norlm.vocab.train import METHODS, assemble, learn_entries, special_block
+    from norlm.vocab.vocab_file import write_vocab
+
+    if method not in METHODS:
+        return _fail(f"{cfg.source}: vocab.method = {method!r}; choose one of {', '.join(METHODS)}")
+    if not 0.0 < vc.character_coverage <= 1.0:
+        return _fail(f"{cfg.source}: vocab.character_coverage must be in (0, 1], got {vc.character_coverage}")
+    work = work_dir(cfg)
+    corpus_dir = Path(args.corpus) if args.corpus else work / "corpus"
+    out = Path(args.out) if args.out else work / WORK_SUBDIR
+    try:
+        shards = find_shards(corpus_dir)
+    except CorpusError as exc:
+        return _fail(str(exc))
+    n_learned = vc.size - len(special_block(vc.unused))
+    if n_learned <= 0:
+        return _fail(f"{cfg.source}: vocab.size={vc.size} leaves no room after {vc.unused} [unused] and 5 specials")
+
+    # pass 1: characters, lines, documents (and bad lines, reported with file and line)
+    started = time.time()
+    chars: Counter[str] = Counter()
+    count_stats = ReadStats()
+    for line in tqdm(iter_lines(shards, count_stats, vc.max_lines), desc="vocab: counting characters",
+                     unit=" lines", mininterval=2, disable=None):
+        chars.update(line)
+    if count_stats.lines == 0:
+        return _fail(f"no text in the {len(shards)} corpus shard(s) under {corpus_dir} "
+                     f"({count_stats.skipped} unreadable line(s) skipped): nothing to train on")
+    alphabet = choose_alphabet(chars, vc.character_coverage, vc.limit_alphabet)
+    print(f"norlm vocab: {count_stats.lines:,} lines, {count_stats.documents:,} documents, "
+          f"{count_stats.characters:,} characters in {len(shards)} shard(s); alphabet {len(alphabet)} characters",
+          file=sys.stderr)
+
+    # pass 2: training
+    train_stats = ReadStats()
+    counted = time.time()
+    entries, dropped = learn_entries(method, iter_lines(shards, train_stats, vc.max_lines), alphabet, n_learned,
+                                     vc.min_frequency, length=count_stats.lines)
+    tokens = assemble(entries, alphabet, vc.size, vc.unused)
+    trained = time.time()
+    if len(tokens) < vc.size:
+        print(f"norlm vocab: warning: the corpus supports only {len(tokens):,} entries at "
+              f"min_frequency={vc.min_frequency}; vocab.size={vc.size:,} not reached", file=sys.stderr)
+
+    out.mkdir(parents=True, exist_ok=True)
+    staging = out / ".vocab.txt.partial"  # vocab.txt itself appears only when everything else is written
+    try:
+        write_vocab(staging, tokens)
+        tokenizer = build_tokenizer(staging)
+        with atomic_path(out / "tokenizer.json") as tmp:
+            tokenizer.save(str(tmp), pretty=True)
+
+        data_dir = _data_dir(cfg)
+        treebank_paths = sorted(data_dir.glob(vc.eval_glob)) if vc.eval_glob else []
+        treebanks = read_treebanks(treebank_paths)
+        vocabularies = {"ours": describe_vocab(staging, treebanks)}
+        reference = data_dir / vc.reference_vocab if vc.reference_vocab else None
+        if reference and not args.no_reference:
+            if reference.is_file():
+                vocabularies["NorBERT (published)"] = describe_vocab(reference, treebanks)
+            else:
+                print(f"norlm vocab: warning: reference vocabulary {reference} not found; left out of the report",
+                      file=sys.stderr)
+        ours = vocabularies["ours"]["checks"]
+        if ours["problems"]:
+            return _fail(f"the new vocabulary failed its own checks: {'; '.join(ours['problems'])}")
+        report = {
+            "method": method, "size_requested": vc.size, "size": len(tokens), "unused": vc.unused,
+            "min_frequency": vc.min_frequency, "alphabet_size": len(alphabet),
+            "character_coverage": vc.character_coverage, "limit_alphabet": vc.limit_alphabet,
+            "corpus": {"dir": str(corpus_dir), "shards": [p.name for p in shards], "lines": count_stats.lines,
+                       "documents": count_stats.documents, "characters": count_stats.characters,
+                       "skipped_lines": count_stats.skipped, "skipped_examples": count_stats.skipped_examples},
+            "dropped_while_converting": dropped,
+            "seconds": {"counting": round(counted - started, 2), "training": round(trained - counted, 2)},
+            "eval_text": [str(p) for p in treebank_paths],
+            "vocabularies": vocabularies,
+        }
+        write_json(out / "report.json", report)
+        print(format_report(report))
+        write_run_record(out, cfg, "vocab", method=method, seconds=report["seconds"])
+        os.replace(staging, out / "vocab.txt")  # last: the file Make waits for
+    finally:
+        staging.unlink(missing_ok=True)
+    print(f"norlm vocab: wrote {out / 'vocab.txt'} ({len(tokens):,} entries, {method}) in "
+          f"{time.time() - started:.1f} s", file=sys.stderr)
+    return 0

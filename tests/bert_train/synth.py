@@ -1,0 +1,81 @@
+"""Small NVIDIA-schema pretraining TFRecords with learnable structure, written by the tests themselves.
+
+Each document belongs to one of a few "topics"; a topic draws its tokens from its own slice of the
+vocabulary with a Zipf-like skew.  IsNext pairs (label 0) keep the topic in segment B, random pairs
+(label 1) switch topic, so both MLM and NSP are learnable by a tiny BERT in a few hundred steps.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+SPECIAL = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+CLS, SEP, MASK = 2, 3, 4
+
+
+def write_vocab(path: Path, size: int) -> Path:
+    words = SPECIAL + [f"w{i}" for i in range(size - len(SPECIAL))]
+    path.write_text("\n".join(words) + "\n", encoding="utf-8")
+    return path
+
+
+def make_instances(n: int, seq_len: int, max_pred: int, vocab_size: int, seed: int, topics: int = 4):
+    rng = np.random.default_rng(seed)
+    first = len(SPECIAL)
+    span = (vocab_size - first) // topics
+    ranks = np.arange(1, span + 1)
+    probs = (1.0 / ranks) / np.sum(1.0 / ranks)
+    out = []
+    for _ in range(n):
+        topic = int(rng.integers(topics))
+        label = int(rng.integers(2))
+        topic_b = topic if label == 0 else int((topic + rng.integers(1, topics)) % topics)
+        n_real = int(rng.integers(seq_len // 2, seq_len + 1))
+        len_a = (n_real - 3) // 2
+        len_b = n_real - 3 - len_a
+        a = first + topic * span + rng.choice(span, size=len_a, p=probs)
+        b = first + topic_b * span + rng.choice(span, size=len_b, p=probs)
+        tokens = np.concatenate([[CLS], a, [SEP], b, [SEP]]).astype(np.int64)
+        segments = np.concatenate([np.zeros(len_a + 2), np.ones(len_b + 1)]).astype(np.int64)
+        cand = [i for i in range(n_real) if tokens[i] not in (CLS, SEP)]
+        k = min(max_pred, max(1, int(round(n_real * 0.15))))
+        pos = np.sort(rng.choice(cand, size=k, replace=False))
+        labels = tokens[pos].copy()
+        masked = tokens.copy()
+        masked[pos] = MASK
+        pad = seq_len - n_real
+        out.append({
+            "input_ids": np.pad(masked, (0, pad)),
+            "input_mask": np.pad(np.ones(n_real, np.int64), (0, pad)),
+            "segment_ids": np.pad(segments, (0, pad)),
+            "masked_lm_positions": np.pad(pos, (0, max_pred - k)),
+            "masked_lm_ids": np.pad(labels, (0, max_pred - k)),
+            "masked_lm_weights": np.pad(np.ones(k, np.float32), (0, max_pred - k)),
+            "next_sentence_labels": np.array([label], np.int64),
+        })
+    return out
+
+
+def write_tfrecords(folder: Path, n: int, seq_len: int, max_pred: int, vocab_size: int, seed: int = 1,
+                    files: int = 2, manifest: dict | None = None) -> list[Path]:
+    import json
+
+    import tensorflow as tf
+
+    folder.mkdir(parents=True, exist_ok=True)
+    inst = make_instances(n, seq_len, max_pred, vocab_size, seed)
+    paths = [folder / f"{i:04d}.tfrecord" for i in range(files)]
+    writers = [tf.io.TFRecordWriter(str(p)) for p in paths]
+    for i, rec in enumerate(inst):
+        feats = {k: (tf.train.Feature(float_list=tf.train.FloatList(value=v.tolist())) if v.dtype == np.float32
+                     else tf.train.Feature(int64_list=tf.train.Int64List(value=v.tolist())))
+                 for k, v in rec.items()}
+        writers[i % files].write(tf.train.Example(features=tf.train.Features(feature=feats)).SerializeToString())
+    for w in writers:
+        w.close()
+    info = {"max_seq_length": seq_len, "max_predictions_per_seq": max_pred, "vocab_size": vocab_size,
+            "instances": n}
+    info.update(manifest or {})
+    (folder / "manifest.json").write_text(json.dumps(info))
+    return paths
