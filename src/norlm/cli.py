@@ -93,6 +93,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     overrides = [tok for tok in rest if is_override(tok)]
     options = [tok for tok in rest if not is_override(tok)]
     args = stage_parser(name, module, text).parse_args(options)
+    args.overrides = overrides  # the key=value tokens, e.g. for `norlm sbatch` to pass on to the job
     try:
         cfg = load_config(args.config, overrides)
     except ConfigError as exc:

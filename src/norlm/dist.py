@@ -146,6 +146,10 @@ def allreduce(value: Any, op: str = "mean", name: str | None = None) -> Any:
             return total / size() if op == "mean" else total
         return value
     hvd = _state.hvd
+    if not hasattr(value, "dtype"):  # a Python number: Horovod reduces tensors only
+        import tensorflow as tf
+
+        value = tf.constant(value)
     return hvd.allreduce(value, op=hvd.Average if op == "mean" else hvd.Sum, name=name)
 
 

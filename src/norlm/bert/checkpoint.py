@@ -40,11 +40,28 @@ class TrainState(tf.Module):
                 self.phase]
 
 
+def newest_checkpoint(directory: str | os.PathLike) -> str | None:
+    """The highest-step complete `model.ckpt-<step>` in a directory, else TF's `checkpoint` entry.
+
+    TensorFlow writes the `.index` file last, so an index means a complete checkpoint even when the
+    process was killed before it updated the `checkpoint` bookkeeping file.
+    """
+    directory = Path(directory)
+    steps = []
+    for index in directory.glob(f"{CHECKPOINT_NAME}-*.index"):
+        tail = index.name[len(CHECKPOINT_NAME) + 1:-len(".index")]
+        if tail.isdigit():
+            steps.append(int(tail))
+    if steps:
+        return str(directory / f"{CHECKPOINT_NAME}-{max(steps)}")
+    return tf.train.latest_checkpoint(str(directory))
+
+
 def resolve_checkpoint(path: str | os.PathLike) -> str:
     """A checkpoint prefix from a prefix or a directory (its newest checkpoint)."""
     path = str(path)
     if os.path.isdir(path):
-        latest = tf.train.latest_checkpoint(path)
+        latest = newest_checkpoint(path)
         if latest is None:
             raise FileNotFoundError(f"{path}: no checkpoint in this directory")
         return latest
@@ -98,7 +115,7 @@ class CheckpointKeeper:
 
     @property
     def latest(self) -> str | None:
-        return self.manager.latest_checkpoint
+        return newest_checkpoint(self.directory) if self.directory.is_dir() else None
 
     def save(self) -> str:
         step = int(self.state.global_step.numpy())

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from norlm.files import atomic_open, atomic_path, read_json, write_json, write_run_record
+from norlm.files import atomic_open, write_json, write_run_record
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -33,8 +33,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--vocab", metavar="DIR", default=None,
                         help="folder with vocab.txt (+ tokenizer.json) (default: WORK/vocab)")
     parser.add_argument("--out", metavar="DIR", default=None, help="output folder (default: WORK/bert/export)")
-    parser.add_argument("--model-name", default=None, help="name in the model card (default: norbert-<run.name>)")
-    parser.add_argument("--license", default="cc-by-4.0", help="licence id for the model card (default: %(default)s)")
+    parser.add_argument("--model-name", metavar="NAME", default=None,
+                        help="name in the model card (default: norbert-<run.name>)")
+    parser.add_argument("--license", metavar="ID", default="cc-by-4.0",
+                        help="licence id for the model card (default: %(default)s)")
 
 
 def find_checkpoint(work: Path) -> str:
@@ -81,11 +83,11 @@ def write_tf1_folder(out: Path, arrays: dict[str, np.ndarray], bert_config: dict
         if cfg is not None:
             write_run_record(tmp, cfg, "bert-export", step=step)
 
-    return replace_dir(out, fill)
+    return replace_dir(out, fill, marker="bert_config.json")
 
 
 def write_hf_folder(out: Path, arrays: dict[str, np.ndarray], bert_config: dict, vocab_txt: Path,
-                    tokenizer_json: Path, card: str | None = None, cfg=None, step: int = 0) -> Path:
+                    tokenizer_json: Path | None, card: str | None = None, cfg=None, step: int = 0) -> Path:
     """export/hf/: config, tokenizer files, model card, then model.safetensors last."""
     from norlm import __version__
     from norlm.bert.hf_files import hf_config_dict, write_safetensors, write_tokenizer_files
@@ -107,23 +109,12 @@ def write_hf_folder(out: Path, arrays: dict[str, np.ndarray], bert_config: dict,
     return out
 
 
-def _tokenizer_json(vocab_dir: Path, vocab_txt: Path, scratch: Path) -> Path:
-    """The vocab stage's tokenizer.json, or (if absent) our BERT tokenizer built from vocab.txt."""
-    existing = vocab_dir / "tokenizer.json"
-    if existing.is_file():
-        return existing
-    from norlm.vocab.tokenizer import build_tokenizer
-
-    with atomic_path(scratch) as tmp:
-        build_tokenizer(vocab_txt).save(str(tmp))
-    return scratch
-
-
 def main(args: argparse.Namespace, cfg) -> int:
     from norlm.bert.model import BertConfig, BertPretrainingModel
     from norlm.bert.checkpoint import load_model_weights, resolve_checkpoint
+    from norlm.bert.hf_files import hf_config_dict
     from norlm.bert.model_card import render_model_card
-    from norlm.config import work_dir
+    from norlm.config import REPO_ROOT, work_dir
     from norlm.vocab.vocab_file import read_vocab
 
     work = work_dir(cfg)
@@ -138,6 +129,8 @@ def main(args: argparse.Namespace, cfg) -> int:
     config_path = Path(args.bert_config) if args.bert_config else Path(prefix).parent / "bert_config.json"
     if not config_path.is_file():
         config_path = Path(cfg.bert.model_config)
+        if not config_path.is_absolute() and not config_path.is_file():
+            config_path = REPO_ROOT / config_path
     try:
         config = BertConfig.from_json(config_path)
         n_vocab = len(read_vocab(vocab_txt).lines)
@@ -157,18 +150,25 @@ def main(args: argparse.Namespace, cfg) -> int:
         return 2
     step = checkpoint_step(prefix)
     arrays = model_arrays(model)
+    bad = [name for name, value in arrays.items() if not np.isfinite(value).all()]
+    if bad:
+        print(f"norlm bert-export: {prefix}: {len(bad)} weights contain NaN/Inf (e.g. {bad[0]}); "
+              "export an earlier checkpoint with --checkpoint", file=sys.stderr)
+        return 2
     bert_config = config.to_json_dict()
     print(f"norlm bert-export: {prefix} (step {step}, {len(arrays)} weights) -> {out}")
 
-    tf1 = write_tf1_folder(out / "tf1", arrays, bert_config, vocab_txt, step, cfg)
-    tokenizer_json = _tokenizer_json(vocab_dir, vocab_txt, out / ".tokenizer.json")
-    from norlm.bert.hf_files import hf_config_dict
+    try:
+        tf1 = write_tf1_folder(out / "tf1", arrays, bert_config, vocab_txt, step, cfg)
+    except FileExistsError as exc:
+        print(f"norlm bert-export: {exc}", file=sys.stderr)
+        return 2
+    tokenizer_json = vocab_dir / "tokenizer.json"  # the vocab stage's; rebuilt from vocab.txt if absent
 
     card = render_model_card(model_name=args.model_name or f"norbert-{cfg.run.name}", work=work,
                              bert_config=bert_config, hf_config=hf_config_dict(bert_config), checkpoint=prefix,
                              step=step, license_id=args.license, config_file=getattr(cfg, "source", ""))
-    hf = write_hf_folder(out / "hf", arrays, bert_config, vocab_txt, tokenizer_json, card, cfg, step)
-    if tokenizer_json.name == ".tokenizer.json":
-        tokenizer_json.unlink()
+    hf = write_hf_folder(out / "hf", arrays, bert_config, vocab_txt,
+                         tokenizer_json if tokenizer_json.is_file() else None, card, cfg, step)
     print(f"norlm bert-export: wrote {tf1} and {hf}")
     return 0

@@ -39,10 +39,19 @@ def write_safetensors(state: dict[str, np.ndarray], path: str | Path) -> None:
 
 
 def _read_safetensors(path: Path) -> dict[str, np.ndarray]:
-    from safetensors.numpy import load_file
+    from safetensors import safe_open
 
     try:
-        return load_file(str(path))
+        with safe_open(str(path), "np") as fh:
+            dtypes = {fh.get_slice(k).get_dtype() for k in fh.keys()}
+        if "BF16" not in dtypes:
+            from safetensors.numpy import load_file
+
+            return load_file(str(path))
+        # numpy has no bfloat16: go through torch and widen to float32
+        from safetensors.torch import load_file as load_torch
+
+        return {k: v.float().numpy() for k, v in load_torch(str(path)).items()}
     except Exception as exc:  # the library raises its own error types for corrupt headers
         raise HFFolderError(f"{path}: not a readable safetensors file ({exc})") from None
 
@@ -154,11 +163,20 @@ def tokenizer_json_vocab_size(path: str | Path) -> int:
     return max(vocab.values()) + 1
 
 
-def write_tokenizer_files(out_dir: Path, vocab_txt: Path, tokenizer_json: Path, model_max_length: int) -> None:
-    """vocab.txt and tokenizer.json copied byte for byte, plus cased settings `transformers` reads."""
-    for src, name in ((vocab_txt, "vocab.txt"), (tokenizer_json, "tokenizer.json")):
-        with atomic_path(out_dir / name) as tmp:
-            shutil.copyfile(src, tmp)
+def write_tokenizer_files(out_dir: Path, vocab_txt: Path, tokenizer_json: Path | None, model_max_length: int) -> None:
+    """vocab.txt and tokenizer.json copied byte for byte, plus the cased settings `transformers` reads.
+
+    Without a tokenizer.json, our cased BERT tokenizer is built from vocab.txt.
+    """
+    with atomic_path(out_dir / "vocab.txt") as tmp:
+        shutil.copyfile(vocab_txt, tmp)
+    with atomic_path(out_dir / "tokenizer.json") as tmp:
+        if tokenizer_json is not None:
+            shutil.copyfile(tokenizer_json, tmp)
+        else:
+            from norlm.vocab.tokenizer import build_tokenizer
+
+            build_tokenizer(vocab_txt).save(str(tmp))
     write_json(out_dir / "tokenizer_config.json", {
         "tokenizer_class": "BertTokenizer",  # transformers 5 name; 4.x maps it to BertTokenizerFast
         "do_lower_case": False,

@@ -269,7 +269,11 @@ def main(args: argparse.Namespace, cfg) -> int:
             "notes": result.notes, "tokenizer": tokenizer})
         write_run_record(tmp, cfg, "bert-import", source=str(hf_dir.resolve()))
 
-    replace_dir(out, fill)
+    try:
+        replace_dir(out, fill, marker="import.json")
+    except FileExistsError as exc:
+        print(f"norlm bert-import: {exc}", file=sys.stderr)
+        return 2
     print(f"norlm bert-import: {hf_dir} -> {out} ({len(result.arrays)} weights, "
           f"{len(result.filled)} initialised, {len(result.unused)} unused)")
     return 0

@@ -42,6 +42,23 @@ def scalars(data: dict, prefix: str = "", limit: int = 20) -> list[tuple[str, ob
     return out[:limit]
 
 
+_PHASE_KEYS = ("global_step", "train_steps", "global_batch", "max_seq_length", "max_predictions_per_seq", "workers",
+               "precision", "steady_throughput_seq_s")
+_LOSS_KEYS = ("mlm_loss", "nsp_loss", "total_loss")
+
+
+def phase_summary(final: dict) -> list[tuple[str, object]]:
+    """The lines of a training phase's final.json worth showing: sizes, final losses, evaluation."""
+    pairs: list[tuple[str, object]] = [(k, final[k]) for k in _PHASE_KEYS if final.get(k) is not None]
+    for part in ("first", "last"):
+        block = final.get(part)
+        if isinstance(block, dict):
+            pairs += [(f"{part}.{k}", block[k]) for k in _LOSS_KEYS if isinstance(block.get(k), (int, float))]
+    if isinstance(final.get("eval"), dict):
+        pairs += scalars(final["eval"], "eval.")
+    return pairs or scalars(final)
+
+
 def _table(pairs: list[tuple[str, object]]) -> str:
     if not pairs:
         return "_not available_\n"
@@ -59,18 +76,20 @@ def render_model_card(*, model_name: str, work: Path, bert_config: dict, hf_conf
     for n in (1, 2):
         final = _read_json(work / "bert" / f"phase{n}" / "final.json")
         if final is not None:
-            phases.append(f"### Phase {n}\n\n" + _table(scalars(final)))
+            phases.append(f"### Phase {n}\n\n" + _table(phase_summary(final)))
     eval_report = work / "eval" / "report.md"
     if eval_report.is_file():
-        evaluation = eval_report.read_text(encoding="utf-8").replace("\n# ", "\n### ")
-        if evaluation.startswith("# "):
-            evaluation = "###" + evaluation[1:]
+        evaluation = eval_report.read_text(encoding="utf-8")
+        if evaluation.startswith("# "):  # the report's own title; this section already has one
+            evaluation = evaluation.split("\n", 1)[1].lstrip("\n") if "\n" in evaluation else ""
+        evaluation = evaluation.replace("\n# ", "\n### ")
     else:
         evaluation = "_No evaluation results: `make evaluate` had not been run when this model was exported._\n"
     corpus = _read_json(work / "corpus" / "stats.json") or {}
     vocab = _read_json(work / "vocab" / "report.json") or {}
     size_keys = ("vocab_size", "hidden_size", "num_hidden_layers", "num_attention_heads", "intermediate_size",
                  "max_position_embeddings", "type_vocab_size")
+    training = "".join(phases) if phases else "_not available_\n"
     sizes = _table([(k, bert_config[k]) for k in size_keys])
     return f"""---
 language:
@@ -120,9 +139,10 @@ Vocabulary (`vocab/report.json`):
 ## Training
 
 Recipe config: `{config_file}`. Exported from checkpoint `{checkpoint}` after **{step}** updates.
-Final values reported by each training phase (`bert/phaseN/final.json`):
+Values reported at the end of each training phase (`bert/phaseN/final.json`; `first.*` are the
+losses of the first update, `last.*` of the last one):
 
-{"".join(phases) if phases else "_not available_\n"}
+{training}
 ## Evaluation
 
 {evaluation}

@@ -37,6 +37,7 @@ class BertTrainConfig:
     init_loss_scale: float = 4294967296.0  # 2**32, NVIDIA's default
     loss_scale_window: int = 1000  # finite steps before the loss scale doubles
     xla: bool = False
+    deterministic: bool = True  # TF deterministic ops: exact resume on CPU (costs ~10-20 % speed)
     phase2_mode: str = "continue"  # continue (NorBERT: same step, optimiser state, new T) or fresh (NVIDIA)
     save_checkpoints_steps: int = 1000
     keep_checkpoints: int = 5

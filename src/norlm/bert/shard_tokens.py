@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import gzip
 import itertools
+import json
+import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-LINES_PER_BATCH = 20000
+LINES_PER_BATCH = 2000
 MAX_REPORTED_BAD_LINES = 5
 
 
@@ -45,53 +47,111 @@ def _open_binary(path: Path):
     return gzip.open(path, "rb") if path.suffix == ".gz" else open(path, "rb")
 
 
-def _encode(tokenizer, lines: list[str]) -> list[list[int]]:
-    encode = getattr(tokenizer, "encode_batch_fast", tokenizer.encode_batch)
-    return [enc.ids for enc in encode(lines, add_special_tokens=False)]
+# Characters BERT's cleaning normalizer leaves unchanged: printable ASCII and space, Latin-1 and
+# Latin Extended-A letters and signs (not the soft hyphen), general punctuation (no spaces or format
+# characters) and the euro sign.  Lines made only of these skip the normalizer (same ids, faster).
+_NOT_CLEAN = re.compile("[^ -~\u00a1-\u00ac\u00ae-\u017f\u2010-\u2027\u2030-\u205e\u20ac]")
+_BERT_CLEANING = {"type": "BertNormalizer", "clean_text": True, "handle_chinese_chars": True,
+                  "strip_accents": False, "lowercase": False}
+
+
+class _Encoder:
+    """Batch encoding without special tokens; clean lines bypass an identity normalizer."""
+
+    def __init__(self, tokenizer):
+        self.full = tokenizer
+        self.fast = None
+        if json.loads(tokenizer.to_str()).get("normalizer") == _BERT_CLEANING:
+            self.fast = type(tokenizer).from_str(tokenizer.to_str())
+            self.fast.normalizer = None
+
+    @staticmethod
+    def _ids(tokenizer, lines: list[str]) -> list[list[int]]:
+        encode = getattr(tokenizer, "encode_batch_fast", tokenizer.encode_batch)
+        return [enc.ids for enc in encode(lines, add_special_tokens=False)]
+
+    def __call__(self, lines: list[str]) -> list[list[int]]:
+        if self.fast is None:
+            return self._ids(self.full, lines)
+        if not _NOT_CLEAN.search("".join(lines)):
+            return self._ids(self.fast, lines)
+        dirty = [i for i, line in enumerate(lines) if _NOT_CLEAN.search(line)]
+        dirty_set = set(dirty)
+        ids = self._ids(self.fast, [line for i, line in enumerate(lines) if i not in dirty_set])
+        out: list[list[int]] = []
+        it = iter(ids)
+        dirty_ids = iter(self._ids(self.full, [lines[i] for i in dirty]))
+        for i in range(len(lines)):
+            out.append(next(dirty_ids) if i in dirty_set else next(it))
+        return out
+
+
+_ENCODERS: dict[int, _Encoder] = {}
+
+
+def _encoder(tokenizer) -> _Encoder:
+    if id(tokenizer) not in _ENCODERS:
+        _ENCODERS[id(tokenizer)] = _Encoder(tokenizer)
+    return _ENCODERS[id(tokenizer)]
+
+
+def _decode_block(raw_lines: list[bytes], first_lineno: int, path: Path, bad: list[int]) -> list[str]:
+    """Decode a block of lines; an undecodable line is reported (file:line), counted and skipped."""
+    try:
+        text = b"".join(raw_lines).decode("utf-8")
+        lines = text.split("\n")
+        if text.endswith("\n"):
+            lines.pop()
+        return lines
+    except UnicodeDecodeError:
+        pass
+    lines = []
+    for offset, raw in enumerate(raw_lines):
+        try:
+            lines.append(raw.decode("utf-8"))
+        except UnicodeDecodeError as exc:
+            bad.append(first_lineno + offset)
+            if len(bad) <= MAX_REPORTED_BAD_LINES:
+                print(f"{path}:{first_lineno + offset}: skipped, not UTF-8 ({exc.reason} at byte {exc.start})",
+                      file=sys.stderr)
+            lines.append(None)  # keeps the document structure: the line is neither text nor a boundary
+    return lines
 
 
 def read_shard(path: str | Path, tokenizer, lines_per_batch: int = LINES_PER_BATCH) -> ShardTokens:
     """Read and tokenise one shard; undecodable lines are skipped, counted and reported."""
     path = Path(path)
+    encode = _encoder(tokenizer)
     id_chunks: list[np.ndarray] = []
     len_chunks: list[np.ndarray] = []
     doc_chunks: list[np.ndarray] = []
-    pending: list[str] = []
-    pending_doc: list[int] = []
+    bad: list[int] = []
     doc = 0
-    lines = bad = 0
-
-    def flush() -> None:
-        if not pending:
-            return
-        ids = _encode(tokenizer, pending)
-        lengths = np.fromiter(map(len, ids), dtype=np.int64, count=len(ids))
-        id_chunks.append(np.fromiter(itertools.chain.from_iterable(ids), dtype=np.int32, count=int(lengths.sum())))
-        len_chunks.append(lengths)
-        doc_chunks.append(np.asarray(pending_doc, dtype=np.int64))
-        pending.clear()
-        pending_doc.clear()
-
+    lines = 0
     with _open_binary(path) as fh:
-        for lineno, raw in enumerate(fh, 1):
-            lines += 1
-            try:
-                text = raw.decode("utf-8").strip()
-            except UnicodeDecodeError as exc:
-                bad += 1
-                if bad <= MAX_REPORTED_BAD_LINES:
-                    print(f"{path}:{lineno}: skipped, not UTF-8 ({exc.reason} at byte {exc.start})", file=sys.stderr)
+        while True:
+            raw_lines = fh.readlines(lines_per_batch * 100)
+            if not raw_lines:
+                break
+            block = _decode_block(raw_lines, lines + 1, path, bad)
+            lines += len(raw_lines)
+            texts = [t.strip() if t is not None else None for t in block]
+            boundary = np.fromiter((t == "" for t in texts), bool, count=len(texts))
+            doc_of_line = doc + np.cumsum(boundary)
+            doc = int(doc_of_line[-1])
+            keep = [i for i, t in enumerate(texts) if t]
+            if not keep:
                 continue
-            if not text:
-                doc += 1
-                continue
-            pending.append(text)
-            pending_doc.append(doc)
-            if len(pending) >= lines_per_batch:
-                flush()
-    flush()
-    if bad > MAX_REPORTED_BAD_LINES:
-        print(f"{path}: {bad} lines skipped as not UTF-8 (first {MAX_REPORTED_BAD_LINES} shown)", file=sys.stderr)
+            ids = encode([texts[i] for i in keep])
+            lengths = np.fromiter(map(len, ids), dtype=np.int64, count=len(ids))
+            id_chunks.append(np.fromiter(itertools.chain.from_iterable(ids), dtype=np.int32,
+                                         count=int(lengths.sum())))
+            len_chunks.append(lengths)
+            doc_chunks.append(doc_of_line[keep])
+    if len(bad) > MAX_REPORTED_BAD_LINES:
+        print(f"{path}: {len(bad)} lines skipped as not UTF-8 (first {MAX_REPORTED_BAD_LINES} shown)",
+              file=sys.stderr)
+    bad = len(bad)
 
     tokens = np.concatenate(id_chunks) if id_chunks else np.zeros(0, np.int32)
     lengths = np.concatenate(len_chunks) if len_chunks else np.zeros(0, np.int64)

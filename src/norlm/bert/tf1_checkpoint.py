@@ -43,14 +43,22 @@ def read_tf1_checkpoint(path: str | Path) -> dict[str, np.ndarray]:
     return {name: reader.get_tensor(name) for name in reader.get_variable_to_shape_map()}
 
 
-def replace_dir(final: str | Path, fill) -> Path:
+def replace_dir(final: str | Path, fill, marker: str) -> Path:
     """Build a folder in a temporary sibling with `fill(tmp_dir)`, then swap it in for `final`.
 
-    An interrupted export therefore never leaves a half-written folder under the final name.
+    An interrupted export therefore never leaves a half-written folder under the final name.  An
+    existing non-empty `final` is replaced only if it holds `marker` (i.e. we wrote it before), so a
+    mistyped output path can never wipe an unrelated folder.
     """
     final = Path(final)
+    if final.exists() and any(final.iterdir()) and not (final / marker).exists():
+        raise FileExistsError(f"{final}: exists and was not written by this command (no {marker}); "
+                              "choose another output folder or remove it")
     final.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.", dir=final.parent))
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o777 & ~umask)  # mkdtemp makes it private; a published model folder must be readable
     old = None
     try:
         fill(tmp)

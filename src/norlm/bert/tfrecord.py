@@ -52,18 +52,36 @@ def _pad_states(n: int) -> np.ndarray:
     return np.asarray(states, np.uint32)
 
 
+@lru_cache(maxsize=None)
+def _word_tables() -> tuple[np.ndarray, np.ndarray]:
+    """Effect of a 4-byte word's low and high 16 bits on the register (CRC slicing by 4, two lookups)."""
+    table = _crc_table()
+
+    def four_zero_bytes(x: np.ndarray) -> np.ndarray:
+        for _ in range(4):
+            x = table[x & 0xFF] ^ (x >> np.uint32(8))
+        return x
+
+    v = np.arange(1 << 16, dtype=np.uint32)
+    return four_zero_bytes(v), four_zero_bytes(v << np.uint32(16))
+
+
 def crc32c_rows(matrix: np.ndarray, lengths: np.ndarray) -> np.ndarray:
     """CRC32C of each row of a right-aligned uint8 matrix (row r holds its bytes in the last lengths[r] columns)."""
     n, width = matrix.shape
     if n == 0:
         return np.zeros(0, np.uint32)
-    table = _crc_table()
-    crc = _pad_states(width)[width - lengths].astype(np.uint32)
-    cols = np.ascontiguousarray(matrix.T).astype(np.uint32)
-    ff = np.uint32(0xFF)
-    eight = np.uint32(8)
-    for col in cols:
-        crc = table[(crc ^ col) & ff] ^ (crc >> eight)
+    extra = -width % 4  # whole 4-byte words: pad on the left
+    if extra:
+        matrix = np.concatenate([np.zeros((n, extra), np.uint8), matrix], axis=1)
+        width += extra
+    crc = _pad_states(width)[width - np.asarray(lengths)].astype(np.uint32)
+    low, high = _word_tables()
+    words = np.ascontiguousarray(np.ascontiguousarray(matrix).view("<u4").T)
+    mask16, sixteen = np.uint32(0xFFFF), np.uint32(16)
+    for word in words:
+        x = crc ^ word
+        crc = low[x & mask16] ^ high[x >> sixteen]
     return crc ^ np.uint32(0xFFFFFFFF)
 
 
@@ -84,119 +102,133 @@ def _varint_len(x: np.ndarray) -> np.ndarray:
     return 1 + (x >= 1 << 7) + (x >= 1 << 14) + (x >= 1 << 21) + (x >= 1 << 28)
 
 
-def _varint_slots(x: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
-    """Varints of a non-negative int matrix [N, M] as ([N, M*nb] bytes, validity or None if all valid)."""
-    x = np.asarray(x, np.int64)
+def _varint_slots(x: np.ndarray) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
+    """Varints of a non-negative int matrix [N, M]: (bytes [N, M*nb], validity or None if all valid,
+    encoded length per row)."""
+    x = np.asarray(x)
     if x.size and x.min() < 0:
         raise ValueError("only non-negative integers are encoded")
-    top = int(x.max(initial=0))
-    nb = int(_varint_len(np.array(top)))
-    if nb == 1:
-        return x.astype(np.uint8), None
     n, m = x.shape
+    nb = int(_varint_len(np.array(int(x.max(initial=0)))))
+    if nb == 1:
+        return x.astype(np.uint8), None, np.full(n, m, np.int64)
+    x = x.astype(np.int64)
     out = np.empty((n, m, nb), np.uint8)
     valid = np.empty((n, m, nb), bool)
     for b in range(nb):
         more = x >= (1 << (7 * (b + 1)))
-        out[:, :, b] = ((x >> (7 * b)) & 0x7F) | (more.astype(np.int64) << 7)
-        valid[:, :, b] = True if b == 0 else x >= (1 << (7 * b))
-    return out.reshape(n, m * nb), valid.reshape(n, m * nb)
+        out[:, :, b] = ((x >> (7 * b)) & 0x7F) | (more << 7)
+        if b == 0:
+            valid[:, :, 0] = True
+        else:
+            valid[:, :, b] = x >= (1 << (7 * b))
+    valid = valid.reshape(n, m * nb)
+    return out.reshape(n, m * nb), valid, valid.sum(axis=1)
+
+
+def _column(x) -> np.ndarray:
+    x = np.asarray(x)
+    return x[:, None] if x.ndim == 1 else x
 
 
 class _Rows:
-    """Pieces of a batch of records, appended left to right."""
+    """Pieces of a batch of records, appended left to right; a piece's validity None = all bytes used."""
 
     def __init__(self, n: int):
         self.n = n
         self.bytes: list[np.ndarray] = []
-        self.valid: list[np.ndarray] = []
+        self.valid: list[np.ndarray | None] = []
 
     def const(self, data: bytes) -> None:
-        arr = np.frombuffer(data, np.uint8)
-        self.bytes.append(np.broadcast_to(arr, (self.n, len(arr))))
-        self.valid.append(np.ones((self.n, len(arr)), bool))
+        self.bytes.append(np.broadcast_to(np.frombuffer(data, np.uint8), (self.n, len(data))))
+        self.valid.append(None)
 
-    def varints(self, x: np.ndarray) -> None:
-        cols, valid = _varint_slots(x if x.ndim == 2 else x[:, None])
+    def slots(self, cols: np.ndarray, valid: np.ndarray | None) -> None:
         self.bytes.append(cols)
-        self.valid.append(np.ones(cols.shape, bool) if valid is None else valid)
+        self.valid.append(valid)
 
-    def raw(self, cols: np.ndarray) -> None:
-        self.bytes.append(cols)
-        self.valid.append(np.ones(cols.shape, bool))
+    def varint(self, x: np.ndarray) -> None:
+        cols, valid, _ = _varint_slots(_column(x))
+        self.slots(cols, valid)
 
-    def matrix(self) -> tuple[np.ndarray, np.ndarray]:
-        return np.concatenate(self.bytes, axis=1), np.concatenate(self.valid, axis=1)
+    def flat(self) -> tuple[np.ndarray, np.ndarray]:
+        """All rows' used bytes, concatenated row after row, and each row's length."""
+        data = np.concatenate(self.bytes, axis=1)
+        valid = np.concatenate([np.ones(b.shape, bool) if v is None else v for b, v in zip(self.bytes, self.valid)],
+                               axis=1)
+        return data[valid], valid.sum(axis=1)
 
 
 def encode_examples(features: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-    """Serialized `tf.train.Example`s, one per row: (right-aligned byte matrix [N, W], lengths [N]).
+    """Serialized `tf.train.Example`s, one per row: (bytes of all rows concatenated, length of each).
 
     Integer arrays become Int64List features, float arrays FloatList features; every array is
     [N, width] (a 1-D array is one value per example).
     """
     names = sorted(features)
-    arrays = {k: (v[:, None] if v.ndim == 1 else v) for k, v in features.items()}
-    n = next(iter(arrays.values())).shape[0]
-    # payload bytes and nested message lengths per row, innermost first
-    payload_len, entry_len = {}, {}
+    n = len(next(iter(features.values())))
+    payload, plen = {}, {}
     for name in names:
-        arr = arrays[name]
+        arr = _column(features[name])
         if arr.dtype.kind == "f":
-            payload_len[name] = np.full(n, 4 * arr.shape[1], np.int64)
+            payload[name] = (np.ascontiguousarray(arr.astype("<f4")).view(np.uint8).reshape(n, -1), None)
+            plen[name] = np.full(n, 4 * arr.shape[1], np.int64)
         else:
-            payload_len[name] = _varint_len(arr).sum(axis=1)
-        plen = payload_len[name]
-        list_len = 1 + _varint_len(plen) + plen
+            cols, valid, lengths = _varint_slots(arr)
+            payload[name], plen[name] = (cols, valid), lengths
+    sizes = {}
+    for name in names:
+        list_len = 1 + _varint_len(plen[name]) + plen[name]
         feat_len = 1 + _varint_len(list_len) + list_len
-        key = name.encode()
-        entry_len[name] = (2 + len(key)) + 1 + _varint_len(feat_len) + feat_len, list_len, feat_len
-    feats_len = sum(1 + _varint_len(e[0]) + e[0] for e in entry_len.values())
+        entry_len = 3 + len(name.encode()) + _varint_len(feat_len) + feat_len
+        sizes[name] = (entry_len, feat_len, list_len)
+    feats_len = sum(1 + _varint_len(e) + e for e, _, _ in sizes.values())
 
     rows = _Rows(n)
     rows.const(b"\x0a")
-    rows.varints(feats_len)
+    rows.varint(feats_len)
     for name in names:
-        arr = arrays[name]
-        entry, list_len, feat_len = entry_len[name]
+        entry_len, feat_len, list_len = sizes[name]
         key = name.encode()
+        is_float = features[name].dtype.kind == "f"
         rows.const(b"\x0a")
-        rows.varints(entry)
+        rows.varint(entry_len)
         rows.const(b"\x0a" + bytes([len(key)]) + key + b"\x12")
-        rows.varints(feat_len)
-        rows.const(b"\x12" if arr.dtype.kind == "f" else b"\x1a")
-        rows.varints(list_len)
+        rows.varint(feat_len)
+        rows.const(b"\x12" if is_float else b"\x1a")
+        rows.varint(list_len)
         rows.const(b"\x0a")
-        rows.varints(payload_len[name])
-        if arr.dtype.kind == "f":
-            rows.raw(np.ascontiguousarray(arr.astype("<f4")).view(np.uint8).reshape(n, -1))
-        else:
-            rows.varints(arr)
-    data, valid = rows.matrix()
-    lengths = valid.sum(axis=1)
+        rows.varint(plen[name])
+        rows.slots(*payload[name])
+    return rows.flat()
+
+
+def frame_records(flat: np.ndarray, lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """TFRecord framing of concatenated records: (file bytes of all records, start offset of each + end)."""
+    n = len(lengths)
+    lengths = lengths.astype(np.int64)
     width = int(lengths.max(initial=0))
-    # right-align: row r's bytes go to the last lengths[r] columns
-    out = np.zeros((n, width), np.uint8)
-    dest_col = np.cumsum(valid, axis=1) - 1 + (width - lengths)[:, None]
-    r_idx = np.broadcast_to(np.arange(n)[:, None], valid.shape)
-    out[r_idx[valid], dest_col[valid]] = data[valid]
-    return out, lengths
-
-
-def frame_records(data: np.ndarray, lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """TFRecord framing of right-aligned rows: (byte matrix [N, 12 + W + 4], validity mask)."""
-    n, width = data.shape
+    pad = width - lengths
+    # rows right-aligned, so the column-wise CRC needs no masking
+    aligned = np.zeros((n, width), np.uint8)
+    aligned[np.arange(width)[None, :] >= pad[:, None]] = flat
     length_bytes = lengths.astype("<u8").view(np.uint8).reshape(n, 8)
     len_crc = masked_crc(crc32c_rows(length_bytes, np.full(n, 8))).astype("<u4").view(np.uint8).reshape(n, 4)
-    data_crc = masked_crc(crc32c_rows(data, lengths)).astype("<u4").view(np.uint8).reshape(n, 4)
-    matrix = np.concatenate([length_bytes, len_crc, data, data_crc], axis=1)
-    valid = np.ones(matrix.shape, bool)
-    valid[:, 12:12 + width] = np.arange(width)[None, :] >= (width - lengths)[:, None]
-    return matrix, valid
+    data_crc = masked_crc(crc32c_rows(aligned, lengths)).astype("<u4").view(np.uint8).reshape(n, 4)
+    # [padding | length, crc | data | crc] per row; the used bytes in row order are the file's bytes
+    framed = np.zeros((n, 12 + width + 4), np.uint8)
+    framed[:, 12:12 + width] = aligned
+    framed[:, 12 + width:] = data_crc
+    header_cols = pad[:, None] + np.arange(12)[None, :]
+    framed[np.arange(n)[:, None], header_cols] = np.concatenate([length_bytes, len_crc], axis=1)
+    out = framed[np.arange(width + 16)[None, :] >= pad[:, None]]
+    offsets = np.zeros(n + 1, np.int64)
+    np.cumsum(lengths + 16, out=offsets[1:])
+    return out, offsets
 
 
 def records_bytes(features: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-    """Framed TFRecords of a batch: (matrix, validity); `matrix[rows][valid[rows]]` is their file bytes."""
+    """Framed TFRecords of a batch: (bytes, offsets); record r is `bytes[offsets[r]:offsets[r + 1]]`."""
     return frame_records(*encode_examples(features))
 
 

@@ -49,63 +49,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 # --------------------------------------------------------------------------- input
 
-def _record_spec(seq_len: int, max_pred: int):
-    import tensorflow as tf
-
-    spec = {
-        "input_ids": tf.io.FixedLenFeature([seq_len], tf.int64),
-        "input_mask": tf.io.FixedLenFeature([seq_len], tf.int64),
-        "segment_ids": tf.io.FixedLenFeature([seq_len], tf.int64),
-        "masked_lm_positions": tf.io.FixedLenFeature([max_pred], tf.int64),
-        "masked_lm_ids": tf.io.FixedLenFeature([max_pred], tf.int64),
-        "masked_lm_weights": tf.io.FixedLenFeature([max_pred], tf.float32),
-        "next_sentence_labels": tf.io.FixedLenFeature([1], tf.int64),
-    }
-    return spec
-
-
-def parse_batch(serialized, seq_len: int, max_pred: int) -> dict:
-    """A batch of serialized NVIDIA-schema examples -> int32/float32 tensors."""
-    import tensorflow as tf
-
-    parsed = tf.io.parse_example(serialized, _record_spec(seq_len, max_pred))
-    return {k: (tf.cast(v, tf.int32) if v.dtype == tf.int64 else v) for k, v in parsed.items()}
-
-
 def training_dataset(files: list[str], batch_size: int, seq_len: int, max_pred: int, seed: int,
                      skip_batches: int = 0, shuffle_buffer: int = 100):
-    """This rank's endless, deterministic stream of batches, starting after `skip_batches`.
+    """This rank's endless, deterministic batch stream from position `skip_batches` (norlm.bert.input)."""
+    from norlm.bert.input import make_dataset
 
-    As NVIDIA: shard by file over ranks, repeat, shuffle files, interleave up to 4 files, shuffle
-    records, batch with drop_remainder; but every shuffle is seeded and the interleave is
-    deterministic, so position k of the stream is the same in every run (exact resume skips k).
-    """
-    import tensorflow as tf
-
-    files = sorted(files)
-    if len(files) < dist.size():
-        raise InputError(f"{len(files)} TFRecord file(s) for {dist.size()} ranks: input files must be sharded "
-                         f"(need at least one file per rank)")
-    ds = tf.data.Dataset.from_tensor_slices(files).shard(dist.size(), dist.rank())
-    n_files = len(files[dist.rank()::dist.size()])
-    ds = ds.repeat().shuffle(max(1, n_files), seed=seed)
-    ds = ds.interleave(tf.data.TFRecordDataset, cycle_length=min(4, n_files), block_length=1,
-                       num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
-    if shuffle_buffer > 1:
-        ds = ds.shuffle(shuffle_buffer, seed=seed + 1)
-    ds = ds.batch(batch_size, drop_remainder=True)
-    if skip_batches:
-        ds = ds.skip(skip_batches)
-    ds = ds.map(lambda s: parse_batch(s, seq_len, max_pred), num_parallel_calls=tf.data.AUTOTUNE,
-                deterministic=True)
-    return ds.prefetch(2)
+    try:
+        return make_dataset(files, batch_size, seq_len, max_pred, is_training=True, seed=seed, rank=dist.rank(),
+                            size=dist.size(), skip_batches=skip_batches, shuffle_buffer=shuffle_buffer)
+    except ValueError as exc:
+        raise InputError(str(exc)) from None
 
 
 def eval_dataset(files: list[str], batch_size: int, seq_len: int, max_pred: int):
-    import tensorflow as tf
+    from norlm.bert.input import make_dataset
 
-    ds = tf.data.TFRecordDataset(sorted(files)).batch(batch_size)
-    return ds.map(lambda s: parse_batch(s, seq_len, max_pred))
+    return make_dataset(files, batch_size, seq_len, max_pred, is_training=False)
 
 
 def inspect_records(files: list[str], seq_len: int, max_pred: int, limit: int = 256) -> dict:
@@ -277,10 +236,9 @@ class Trainer:
             st.good_steps.assign(0)
             return tf.constant(False)
 
-        if self.precision == "fp16":
-            applied = tf.cond(finite, apply, skip)
-        else:
-            applied = apply()
+        # fp16: an overflow halves the scale and skips; fp32/bf16: a non-finite gradient skips the update
+        # too (weights stay good) and the trainer stops the run
+        applied = tf.cond(finite, apply, skip if self.precision == "fp16" else (lambda: tf.constant(False)))
         return lr, applied
 
     def _fused_step(self, batch, seed):
@@ -390,7 +348,8 @@ def _run(args, cfg) -> int:
     seq_len, max_pred = dcfg.max_seq_length, dcfg.max_predictions_per_seq
     data_info = check_input(bert_cfg, files, seq_len, max_pred, manifest, manifest_path, config_path)
 
-    tf.config.experimental.enable_op_determinism()
+    if bcfg.deterministic:
+        tf.config.experimental.enable_op_determinism()
     trainer = Trainer(bert_cfg, bcfg, pcfg, seed, precision=precision, xla=xla)
     state = trainer.state
     keeper = CheckpointKeeper(out_dir, trainer.model, trainer.opt, state, keep=bcfg.keep_checkpoints)
@@ -470,9 +429,10 @@ def _run(args, cfg) -> int:
             first_metrics = metrics
         last = metrics
         step = int(state.global_step.numpy())
-        if not math.isfinite(metrics["total_loss"]) and precision != "fp16":
-            dist.log0(f"norlm bert-train: non-finite loss ({metrics['total_loss']}) at update {step}; "
-                      f"stopping; last good checkpoint: {keeper.latest or 'none'}", file=sys.stderr)
+        if precision != "fp16" and (not metrics["applied"] or not math.isfinite(metrics["total_loss"])):
+            dist.log0(f"norlm bert-train: non-finite loss or gradient (total_loss {metrics['total_loss']}) at "
+                      f"update {step + 1}; stopping without saving; last good checkpoint: {keeper.latest or 'none'}",
+                      file=sys.stderr)
             return 3
         if not metrics["applied"]:
             continue  # fp16 overflow: scale halved, update skipped, counter unchanged

@@ -93,8 +93,9 @@ def process_unit(job: tuple) -> dict:
             if hasher is not None:
                 doc_keys.append(hasher.band_keys(kept))
     with atomic_open(paths["keys"], "wb") as fh:
+        bands = cfg.minhash_bands if doc_keys else 0
         np.savez(fh, line_idx=np.asarray(line_idx, dtype=np.int64), line_keys=np.asarray(line_keys, dtype=np.uint64),
-                 doc_keys=np.asarray(doc_keys, dtype=np.uint64).reshape(len(doc_keys), -1))
+                 doc_keys=np.asarray(doc_keys, dtype=np.uint64).reshape(len(doc_keys), bands))
     stats = {
         "fingerprint": fingerprint,
         "source": source.name,

@@ -34,7 +34,7 @@ class FilterConfig:
     min_chars: int = 3  # too-short below this (NorBERT kept sentences longer than 2 characters)
     max_chars: int = 2000  # too-long above this
     min_letter_ratio: float = 0.5  # non-letters: letters / non-space characters below this
-    min_latin_ratio: float = 0.9  # wrong-script: Latin letters / letters below this
+    min_latin_ratio: float = 0.5  # wrong-script: Latin letters / letters below this (foreign names pass)
 
 
 @dataclass(frozen=True)

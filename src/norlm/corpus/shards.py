@@ -1,8 +1,9 @@
 """Step 3, one job per source: parts minus duplicates -> `<source>-NNNN.txt.gz` shards.
 
 Shards hold one sentence per line and one blank line between documents; a document is never cut
-across two shards, and a shard is closed once it passes `shard_mb` of text.  The gzip header has
+across two shards.  The gzip header has
 mtime 0 (norlm.files.atomic_open), so the same parts always give byte-identical shards.
+A shard holds at most `shard_mb` of text unless a single document is larger than that.
 """
 from __future__ import annotations
 
@@ -44,18 +45,19 @@ class ShardWriter:
         return self.out_dir / f"{self.name}-{n:04d}.txt.gz"
 
     def write(self, sentences: list[str]) -> None:
+        text = "".join(s + "\n" for s in sentences)
+        size = len(text.encode("utf-8"))
+        if self._fh is not None and self._bytes + 1 + size > self.limit:
+            self._close()  # a document is never split: it opens the next shard instead
         if self._fh is None:
             self._stack = contextlib.ExitStack()
             self._fh = self._stack.enter_context(atomic_open(self._path(len(self.shards)), "w"))
             self._bytes = self._sentences = 0
         elif self._bytes:
             self._fh.write("\n")
-        text = "".join(s + "\n" for s in sentences)
         self._fh.write(text)
-        self._bytes += len(text.encode("utf-8")) + 1
+        self._bytes += size + (1 if self._bytes else 0)
         self._sentences += len(sentences)
-        if self._bytes >= self.limit:
-            self._close()
 
     def _close(self) -> None:
         if self._fh is None:

@@ -12,8 +12,8 @@ Three steps, each split over --workers processes and over MPI ranks (`mpirun -np
   3. per source: write the shards without the duplicates.
 The output depends only on the config and the inputs, not on the number of workers or ranks.
 Bad input (invalid bytes, NUL bytes, truncated archives, malformed XML, empty files, huge lines,
-missing NAK headers) is skipped with file and line, and counted; the exit code is 1 only when a
-source yields no text at all.
+missing NAK headers) is skipped with file and line, and counted; when a source yields no text at
+all the exit code is 1 and the statistics go to stats-failed.json instead of stats.json.
 """
 from __future__ import annotations
 
@@ -22,7 +22,6 @@ import hashlib
 import json
 import multiprocessing
 import sys
-from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -41,9 +40,11 @@ from norlm.files import atomic_open, read_json, write_json, write_run_record
 
 def add_arguments(parser) -> None:
     parser.add_argument("--workers", type=int, default=None,
-                        help="processes per rank for reading/segmenting units and writing sources (default: run.workers)")
+                        help="processes per rank for reading/segmenting units and writing sources "
+                        "(default: run.workers)")
     parser.add_argument("--segmenter", choices=("punkt", "stanza"), default=None,
-                        help="sentence segmenter (default: corpus.segmenter; stanza needs models in STANZA_RESOURCES_DIR)")
+                        help="sentence segmenter (default: corpus.segmenter; stanza needs models in "
+                        "STANZA_RESOURCES_DIR)")
     parser.add_argument("--near-dedup", action="store_true",
                         help="also drop near-duplicate documents (MinHash-LSH over word 5-grams)")
     parser.add_argument("--force", action="store_true", help="rebuild every part and shard even if up to date")
@@ -86,6 +87,15 @@ def _save_pairs(path: Path, a: np.ndarray, b: np.ndarray) -> None:
         np.save(fh, np.stack([a, b]).astype(np.int64))
 
 
+def _solve_bucket(job: tuple) -> int:
+    """Worker entry point: solve one bucket and save its line and document duplicates."""
+    bucket, bits, key_files, dup_dir, name = job
+    line_dup, line_first, doc_dup, doc_first = _dedup_bucket((bucket, bits, key_files))
+    _save_pairs(Path(dup_dir) / f"lines-{name}.npy", line_dup, line_first)
+    _save_pairs(Path(dup_dir) / f"docs-{name}.npy", doc_dup, doc_first)
+    return len(line_dup)
+
+
 def _load_pairs(paths: list[Path]) -> Duplicates:
     arrays = [np.load(p) for p in paths]
     both = np.concatenate(arrays, axis=1) if arrays else np.zeros((2, 0), dtype=np.int64)
@@ -94,6 +104,18 @@ def _load_pairs(paths: list[Path]) -> Duplicates:
 
 def main(args, cfg) -> int:
     dist.init_light()
+    try:
+        return _run(args, cfg)
+    except Exception as exc:
+        if dist.size() > 1:  # the other ranks would wait at the next barrier forever
+            import traceback
+
+            traceback.print_exc()
+            dist.abort(f"norlm corpus failed: {type(exc).__name__}: {exc}")
+        raise
+
+
+def _run(args, cfg) -> int:
     corpus = cfg.corpus
     if args.segmenter:
         corpus = dataclasses.replace(corpus, segmenter=args.segmenter)
@@ -117,15 +139,19 @@ def main(args, cfg) -> int:
     settings = json.dumps([fps, dataclasses.asdict(corpus)], sort_keys=True, default=str)
     fingerprint = hashlib.sha256(settings.encode()).hexdigest()
     stats_path = out / "stats.json"
-    if not args.force and stats_path.is_file():
+    stamp = parts / "fingerprint.txt"  # inputs (sizes, mtimes) + settings of the last complete run
+    if not args.force and stats_path.is_file() and stamp.is_file():
         old = read_json(stats_path)
         shards = [out / s["file"] for src in old.get("sources", {}).values() for s in src.get("shards", [])]
-        if old.get("fingerprint") == fingerprint and all(p.is_file() for p in shards):
+        if stamp.read_text().strip() == fingerprint and all(p.is_file() for p in shards):
             dist.log0(f"norlm corpus: {out} is up to date (use --force to rebuild)")
             if dist.is_root():
                 print_table(old)
-            return 1 if old.get("empty_sources") else 0
+            return 0
 
+    dist.barrier()
+    if dist.is_root():
+        stamp.unlink(missing_ok=True)
     # step 1: units -> parts, this rank's share, largest first
     order = sorted(range(len(units)), key=lambda i: (-units[i].size, i))
     mine = dist.split(order)
@@ -144,10 +170,8 @@ def main(args, cfg) -> int:
     bits = bucket_bits(total_keys, corpus.dedup_max_entries)
     dup_dir = parts / "dups"
     names = [f"{bits:02d}-{b:05d}" for b in range(1 << bits)]
-    for b in dist.split(list(range(1 << bits))):
-        line_dup, line_first, doc_dup, doc_first = _dedup_bucket((b, bits, key_files))
-        _save_pairs(dup_dir / f"lines-{names[b]}.npy", line_dup, line_first)
-        _save_pairs(dup_dir / f"docs-{names[b]}.npy", doc_dup, doc_first)
+    bucket_jobs = [(b, bits, key_files, str(dup_dir), names[b]) for b in dist.split(list(range(1 << bits)))]
+    _pool_map(_solve_bucket, bucket_jobs, workers, "dedup")
     dist.barrier()
 
     # step 3: per source -> shards
@@ -166,7 +190,7 @@ def main(args, cfg) -> int:
 
     code = 0
     if dist.is_root():
-        summary = {"fingerprint": fingerprint, "segmenter": corpus.segmenter, "sources": {}}
+        summary = {"segmenter": corpus.segmenter, "sources": {}}
         for s_idx, source in enumerate(corpus.sources):
             written = read_json(parts / source.name / "shards.json")
             mine_stats = [s for u, s in zip(units, unit_stats) if u.source == s_idx]
@@ -177,12 +201,22 @@ def main(args, cfg) -> int:
                             for k in ("documents", "sentences", "words", "chars", "duplicates_within",
                                       "duplicates_across", "near_duplicate_documents")}
         write_run_record(out, cfg, "corpus", workers=workers, ranks=dist.size(), segmenter=corpus.segmenter)
-        write_json(stats_path, summary)
+        current = {sh["file"] for src in summary["sources"].values() for sh in src["shards"]}
+        for stale in out.glob("*-[0-9][0-9][0-9][0-9].txt.gz"):  # shards of sources no longer configured
+            if stale.name not in current:
+                stale.unlink()
         print_table(summary)
-        for name in empty:
-            print(f"norlm corpus: source '{name}' yielded no text (see bad_input in {stats_path})", file=sys.stderr)
-        code = 1 if empty else 0
+        failed_path = out / "stats-failed.json"
+        if empty:  # no completion file: make must not treat a corpus with a dead source as built
+            stats_path.unlink(missing_ok=True)
+            write_json(failed_path, summary)
+            for name in empty:
+                print(f"norlm corpus: source '{name}' yielded no text (see bad_input in {failed_path})",
+                      file=sys.stderr)
+            code = 1
+        else:
+            failed_path.unlink(missing_ok=True)
+            with atomic_open(stamp, "w") as fh:
+                fh.write(fingerprint + "\n")
+            write_json(stats_path, summary)
     return int(dist.broadcast_object(code))
-
-
-__all__ = ["add_arguments", "main", "Counter"]

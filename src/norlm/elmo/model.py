@@ -31,7 +31,7 @@ class ElmoModel(tf.Module):
     def __init__(self, options: dict, n_vocab: int | None = None, seed: int = 0, name: str = "elmo"):
         super().__init__(name=name)
         cnn, lstm = options["char_cnn"], options["lstm"]
-        self.options = options
+        self.dropout = float(options.get("dropout") or 0.0)  # (keep no dict: tf.Module would wrap it)
         self.filters = [tuple(f) for f in cnn["filters"]]
         self.char_dim = cnn["embedding"]["dim"]
         self.activation = tf.nn.relu if cnn["activation"] == "relu" else tf.nn.tanh
@@ -182,7 +182,7 @@ class ElmoModel(tf.Module):
         Training (dropout_seed given): dropout on every layer input (keep 1 - dropout); the residual
         adds the dropped-out input, as DropoutWrapper(ResidualWrapper(cell)) does.
         """
-        rate = self.options.get("dropout", 0.0) if dropout_seed is not None else 0.0
+        rate = self.dropout if dropout_seed is not None else 0.0
         x = emb
         outputs, new_states = [], []
         for layer in range(self.n_layers):

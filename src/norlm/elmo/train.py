@@ -70,7 +70,10 @@ class Trainer:
 
         self.checkpoint = make_checkpoint(shared)
         self.step_fn = tf.function(self._train_step, reduce_retracing=True)
-        self.eval_fn = tf.function(self._eval_xent, reduce_retracing=True)
+        signature = [tf.TensorSpec([None, None, ec.max_characters_per_token], tf.int32),
+                     tf.TensorSpec([None, None], tf.int32), tf.TensorSpec([None, None], tf.float32)]
+        self.eval_fns = [tf.function(lambda c, t, m, d=d: self._eval_xent(c, t, m, d), input_signature=signature)
+                         for d in range(2)]
 
     def _direction_states(self, d: int):
         return [(self.states[f"{d}/{layer}/c"].value(), self.states[f"{d}/{layer}/m"].value())
@@ -88,9 +91,9 @@ class Trainer:
                 dseed = tf.random.experimental.stateless_fold_in(seed, d)
                 outs, states = model.stack(d, emb[d * b:(d + 1) * b], self._direction_states(d), dropout_seed=dseed)
                 top = outs[-1]
-                if model.options.get("dropout", 0.0) > 0:
+                if model.dropout > 0:
                     top = tf.nn.experimental.stateless_dropout(
-                        top, model.options["dropout"], seed=tf.random.experimental.stateless_fold_in(dseed, 99))
+                        top, model.dropout, seed=tf.random.experimental.stateless_fold_in(dseed, 99))
                 top = tf.reshape(top, [-1, model.proj_dim])
                 labels = tf.reshape(tf.cast(targets[d * b:(d + 1) * b], tf.int64), [-1, 1])
                 loss = tf.nn.sampled_softmax_loss(
@@ -133,7 +136,7 @@ class Trainer:
             batch = [sentences[i] for i in order[start:start + batch_size]]
             for d in range(2):
                 c, t, m = padded_lm_batch(batch, vocab, chars, reverse=bool(d))
-                total += float(self.eval_fn(c, t, m, d))
+                total += float(self.eval_fns[d](c, t, m))
                 count += float(m.sum())
         return math.exp(total / max(count, 1.0))
 
@@ -159,6 +162,7 @@ def main(args: argparse.Namespace, cfg) -> int:
 
     dist.pin_gpu()
     tf.config.experimental.enable_op_determinism()
+    tf.random.set_seed(cfg.run.seed)  # required by op determinism; our own randomness is stateless
     from norlm.elmo import checkpoint as ck
     from norlm.elmo.chars import CharCache
     from norlm.elmo.data import BidirectionalBatches, heldout_sentences

@@ -102,7 +102,8 @@ class BertClassifier(tf.Module):
         return self.head(h)
 
 
-def run_bert(bundle: BertBundle, task: TaskData, protocol, seed: int, learning_rate: float, desc: str) -> tuple[FitResult, dict]:
+def run_bert(bundle: BertBundle, task: TaskData, protocol, seed: int, learning_rate: float,
+             desc: str) -> tuple[FitResult, dict]:
     """Fine-tune `bundle` on `task` with one seed; returns the fit result and run facts."""
     tf.random.set_seed(seed)
     token_level = task.kind == "token"

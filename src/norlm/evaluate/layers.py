@@ -31,7 +31,7 @@ class Dense(tf.Module):
             self.bias = tf.Variable(tf.zeros([n_out]), name="bias")
 
     def __call__(self, x: tf.Tensor) -> tf.Tensor:
-        return tf.matmul(x, self.kernel) + self.bias if x.shape.rank == 2 else tf.einsum("...i,io->...o", x, self.kernel) + self.bias
+        return tf.tensordot(x, self.kernel, axes=1) + self.bias
 
 
 class FeedForwardTagger(tf.Module):

@@ -62,9 +62,9 @@ def _table(task: str, docs: dict[str, dict]) -> list[str]:
         entries = [doc.get("results", {}).get(lang) for lang in langs]
         seeds = max((len(e["summary"]["seeds"]) for e in entries if e), default=0)
         epochs = ", ".join("/".join(str(r["best_epoch"]) for r in e["runs"]) for e in entries if e)
-        lines.append("| " + " | ".join([f"**{doc.get('label', model)}**", "this run",
-                                          *[_cell(e) for e in entries], str(seeds), epochs or "–",
-                                          _time(entries)]) + " |")
+        cells = [f"**{doc.get('label', model)}**", "this run", *[_cell(e) for e in entries], str(seeds),
+                 epochs or "–", _time(entries)]
+        lines.append("| " + " | ".join(cells) + " |")
     for name, scores in PUBLISHED[task].items():
         lines.append("| " + " | ".join([name, "paper", *[f"{s:.1f}" for s in scores], "", "", ""]) + " |")
     lines.append("")
@@ -78,9 +78,11 @@ def _protocol_lines(results: dict[str, dict[str, dict]]) -> list[str]:
             for lang, entry in sorted(doc.get("results", {}).items()):
                 sizes = entry.get("sizes", {})
                 facts = entry.get("protocol", {})
+                full = entry.get("sizes_full", {})
                 lines.append(f"- **{task} / {doc.get('label', model)} / {lang}** — {entry.get('data_protocol', '?')} "
                              f"protocol; train/dev/test sentences {sizes.get('train')}/{sizes.get('dev')}/"
-                             f"{sizes.get('test')} (of {entry.get('sizes_full', {})}); epochs {facts.get('epochs')}, "
+                             f"{sizes.get('test')} (of {full.get('train')}/{full.get('dev')}/{full.get('test')}); "
+                             f"epochs {facts.get('epochs')}, "
                              f"batch {facts.get('batch_size')}, lr {facts.get('learning_rate')}; "
                              f"model {doc.get('model_source', '')}")
                 for note in entry.get("notes", []):

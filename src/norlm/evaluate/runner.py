@@ -36,7 +36,7 @@ class Runner:
         if key not in self._embedders:
             from norlm.elmo.embed import ElmoEmbedder
 
-            self._embedders[key] = ElmoEmbedder(folder)
+            self._embedders[key] = ElmoEmbedder(folder, batch_size=self.ecfg.elmo.embed_batch_size)
         return self._embedders[key]
 
     def run(self, spec: dict, task: str, lang: str) -> dict:
@@ -88,7 +88,8 @@ class Runner:
         write_result(path, header, lang, entry)
         s = entry["summary"]
         print(f"evaluate: {task}/{lang}/{spec['name']}: test {METRIC[task]} {100 * s['test_mean']:.2f}"
-              f" ± {100 * s['test_sd']:.2f} (dev {100 * s['dev_mean']:.2f}), {s['seconds_mean']:.1f} s per run -> {path}")
+              f" ± {100 * s['test_sd']:.2f} (dev {100 * s['dev_mean']:.2f}), {s['seconds_mean']:.1f} s per run"
+              f" -> {path}")
         return entry
 
     @staticmethod

@@ -34,7 +34,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "(e.g. an imported mBERT / NB-BERT / NorBERT); comma-separated ok")
     parser.add_argument("--lang", default=None, choices=("nob", "nno", "both"),
                         help="Bokmål, Nynorsk or both (default: [evaluate] langs); sentiment is Bokmål only")
-    parser.add_argument("--seeds", type=int, default=None, help="seeds per run; tables show mean ± sd (default: [evaluate] seeds)")
+    parser.add_argument("--seeds", type=int, default=None,
+                        help="seeds per run; tables show mean ± sd (default: [evaluate] seeds)")
     parser.add_argument("--force", action="store_true", help="redo runs even when their result is up to date")
     parser.add_argument("--report-only", action="store_true", help="only rebuild report.md from existing results")
 
@@ -63,7 +64,8 @@ def resolve_models(arg: str, ecfg, work: Path) -> list[dict]:
             path = Path(name)
             if not path.is_dir():
                 raise DataError(f"--model {name}: not one of {', '.join(BUILTIN_MODELS)} and not a folder")
-            stem = re.sub(r"[^A-Za-z0-9_.-]+", "_", path.resolve().name if path.name != "hf" else path.resolve().parent.name + "-hf")
+            folder = path.resolve()
+            stem = re.sub(r"[^A-Za-z0-9_.-]+", "_", folder.name if folder.name != "hf" else folder.parent.name + "-hf")
             specs.append(dict(name=stem, kind="bert", path=path, pretrained=True, label=f"{stem} (imported)"))
     for spec in specs:
         spec.setdefault("label", LABELS.get(spec["name"], spec["name"]))

@@ -29,7 +29,7 @@ class TaskData:
     dev: list
     test: list
     labels: list[str]
-    protocol: str  # "paper" or "demo"
+    protocol: str  # "paper" or "demo", plus ", subsets" when splits were cut down
     notes: list[str] = field(default_factory=list)
     skipped: int = 0
     sizes_full: dict[str, int] = field(default_factory=dict)
@@ -113,11 +113,16 @@ def load_task(task: str, lang: str, data_dir: str | Path, ecfg, seed: int) -> Ta
             raise DataError(f"{task}/{lang}: no usable {split} records")
     limits = {"train": ecfg.train_sentences, "dev": ecfg.dev_sentences, "test": ecfg.test_sentences}
     splits = {}
-    for split, read in reads.items():
+    subsetted = False
+    for split in ("train", "dev", "test"):
+        read = reads[split]
         limit = int(limits[split].get(task, 0))
         splits[split] = _subset(read.records, limit, seed + {"train": 1, "dev": 2, "test": 3}[split])
         if len(splits[split]) < len(read.records):
             notes.append(f"{split}: subset of {len(splits[split])} of {len(read.records)} sentences")
+            subsetted = True
+    if subsetted:
+        protocol += ", subsets"
     return TaskData(task, lang, splits["train"], splits["dev"], splits["test"], labels, protocol, notes,
                     skipped=sum(r.skipped for r in reads.values()),
-                    sizes_full={k: len(v.records) for k, v in reads.items()})
+                    sizes_full={k: len(reads[k].records) for k in ("train", "dev", "test")})

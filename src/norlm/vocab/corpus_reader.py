@@ -75,22 +75,25 @@ def iter_lines(shards: list[Path], stats: ReadStats, max_lines: int = 0, warn_li
                     return
 
 
-def choose_alphabet(char_counts: Counter, coverage: float, limit: int) -> list[str]:
-    """The most frequent characters that together cover `coverage` of all characters, at most `limit`.
+def choose_alphabet(char_counts: Counter, coverage: float, limit: int, always: str = "") -> list[str]:
+    """The alphabet, sorted: the characters of `always` first, then the most frequent others until
+    together they cover `coverage` of all characters, `limit` characters at most.
 
     Whitespace and control characters are left out: BERT's normalizer removes or splits on them.
     """
     import unicodedata
 
-    counts = sorted(((n, ch) for ch, n in char_counts.items()
-                     if not ch.isspace() and not unicodedata.category(ch).startswith("C")),
-                    key=lambda item: (-item[0], item[1]))
-    total = sum(n for n, _ in counts)
-    chosen: list[str] = []
-    covered = 0
-    for n, ch in counts:
-        if len(chosen) >= limit or (chosen and covered >= coverage * total):
+    def usable(ch: str) -> bool:
+        return not ch.isspace() and not unicodedata.category(ch).startswith("C")
+
+    chosen = list(dict.fromkeys(ch for ch in always if usable(ch)))[:limit]
+    covered = sum(char_counts.get(ch, 0) for ch in chosen)
+    total = sum(n for ch, n in char_counts.items() if usable(ch))
+    rest = sorted(((n, ch) for ch, n in char_counts.items() if usable(ch) and ch not in set(chosen)),
+                  key=lambda item: (-item[0], item[1]))
+    for n, ch in rest:
+        if len(chosen) >= limit or covered >= coverage * total:
             break
         chosen.append(ch)
         covered += n
-    return chosen
+    return sorted(chosen)

@@ -6,6 +6,7 @@ form is tokenised by the BERT tokenizer (which may still split punctuation insid
 from __future__ import annotations
 
 import os
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -57,6 +58,7 @@ def fertility(tokenizer: Tokenizer, sentences: list[list[str]]) -> dict[str, flo
     """Words, pieces, pieces per word, share of words split, and [UNK] counts for one text."""
     unk_id = tokenizer.token_to_id("[UNK]")
     words = pieces = split_words = unk_pieces = unk_words = 0
+    unk_forms: Counter[str] = Counter()
     encodings = tokenizer.encode_batch(sentences, is_pretokenized=True, add_special_tokens=False)
     for sentence, enc in zip(sentences, encodings):
         per_word = [0] * len(sentence)
@@ -70,8 +72,10 @@ def fertility(tokenizer: Tokenizer, sentences: list[list[str]]) -> dict[str, flo
         pieces += sum(per_word)
         split_words += sum(1 for n in per_word if n > 1)
         unk_words += sum(has_unk)
+        unk_forms.update(form for form, unk in zip(sentence, has_unk) if unk)
     return {
         "words": words, "pieces": pieces, "fertility": round(pieces / max(words, 1), 4),
         "split_word_share": round(split_words / max(words, 1), 4),
         "unk_pieces": unk_pieces, "unk_word_rate": round(unk_words / max(words, 1), 6),
+        "unk_words_top": unk_forms.most_common(10),
     }

@@ -29,7 +29,7 @@ def describe_vocab(vocab_txt: str | Path, treebanks: list[Treebank]) -> dict:
 
 
 def _row(label: str, values: list[str]) -> str:
-    return f"{label:<34}" + "".join(f"{v:>18}" for v in values)
+    return f"{label:<32}" + "".join(f"{v:>22}" for v in values)
 
 
 def format_report(report: dict) -> str:
@@ -53,6 +53,10 @@ def format_report(report: dict) -> str:
         lines.append(_row(f"UD test {bank}: words split", [f"{100 * s['split_word_share']:.1f}%" for s in stats]))
         lines.append(_row(f"UD test {bank}: [UNK] words", [f"{100 * s['unk_word_rate']:.3f}%" for s in stats]))
     lines.append("")
+    lines.append(f"most frequent [UNK] words in UD test text ({banks[-1]}):")
+    for name, vocab in zip(names, vocabs):
+        top = vocab["fertility"][banks[-1]]["unk_words_top"]
+        lines.append(f"  {name}: " + (", ".join(f"{w} ({n})" for w, n in top) if top else "none"))
     lines.append(f"paper sentence: {vocabs[0]['paper_sentence']['text']}")
     for name, vocab in zip(names, vocabs):
         lines.append(f"  {name}: {' '.join(vocab['paper_sentence']['pieces'])}")

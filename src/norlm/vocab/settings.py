@@ -19,6 +19,9 @@ class VocabConfig:
     min_frequency: int = 2  # a merge must occur at least this often
     limit_alphabet: int = 1000  # at most this many distinct characters (HF default, as NorBERT)
     character_coverage: float = 1.0  # keep the most frequent characters covering this share of all characters
+    # characters always in the alphabet (counted in limit_alphabet), seen in the corpus or not
+    always_include: str = ("!\"#$%&'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[\\]^_`"
+                           "abcdefghijklmnopqrstuvwxyz{|}~ÆØÅæøåÉéÈèÊêÓóÒòÔôÜüÄäÖö«»–—‘’“”§°")
     max_lines: int = 0  # train on the first N non-empty corpus lines (0 = all)
     eval_glob: str = "ud27/UD_Norwegian-*/*-test.conllu.gz"  # report text, under run.data_dir
     reference_vocab: str = "norbert_vocab/norwegian_wordpiece_vocab_30k.txt"  # compared in the report ("" = none)

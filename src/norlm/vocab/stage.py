@@ -90,10 +90,15 @@ def main(args: argparse.Namespace, cfg) -> int:
     if count_stats.lines == 0:
         return _fail(f"no text in the {len(shards)} corpus shard(s) under {corpus_dir} "
                      f"({count_stats.skipped} unreadable line(s) skipped): nothing to train on")
-    alphabet = choose_alphabet(chars, vc.character_coverage, vc.limit_alphabet)
+    alphabet = choose_alphabet(chars, vc.character_coverage, vc.limit_alphabet, vc.always_include)
     print(f"norlm vocab: {count_stats.lines:,} lines, {count_stats.documents:,} documents, "
           f"{count_stats.characters:,} characters in {len(shards)} shard(s); alphabet {len(alphabet)} characters",
           file=sys.stderr)
+
+    try:
+        assemble([], alphabet, vc.size, vc.unused)  # fails now, not after training, if the size is too small
+    except ValueError as exc:
+        return _fail(f"{cfg.source}: {exc}")
 
     # pass 2: training
     train_stats = ReadStats()
@@ -107,6 +112,7 @@ def main(args: argparse.Namespace, cfg) -> int:
               f"min_frequency={vc.min_frequency}; vocab.size={vc.size:,} not reached", file=sys.stderr)
 
     out.mkdir(parents=True, exist_ok=True)
+    (out / "vocab.txt").unlink(missing_ok=True)  # a failed rerun must not leave an old "finished" marker
     staging = out / ".vocab.txt.partial"  # vocab.txt itself appears only when everything else is written
     try:
         write_vocab(staging, tokens)

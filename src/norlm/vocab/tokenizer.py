@@ -17,6 +17,10 @@ that id to the token, and give each shadowed earlier line a placeholder token
 still equals the number of lines (= the embedding matrix rows) and no id is left without a token.
 The five specials are registered as special tokens, as HF's BERT tokenizers do, so that a literal
 ``[MASK]`` in input text maps to the mask id (the original TF tokenizer would split it up).
+
+Two known differences from Google's Python code, both in `tokenizers`' BertNormalizer and both
+outside Norwegian text: private-use characters (category Co) are removed rather than kept, and CJK
+Extension-E ideographs U+2B820..U+2B91F are not isolated.  tests/vocab pin both.
 """
 from __future__ import annotations
 

@@ -16,6 +16,7 @@ continuation characters, so the same corpus always gives the same vocabulary.
 """
 from __future__ import annotations
 
+import sys
 from typing import Iterable
 
 from tokenizers import Tokenizer, models, pre_tokenizers, trainers
@@ -24,6 +25,7 @@ from norlm.vocab.quality import unreachable_reason
 from norlm.vocab.tokenizer import bert_normalizer
 
 METHODS = ("spbpe", "wordpiece")
+SHOW_PROGRESS = sys.stderr.isatty()  # the trainers' own progress bars, only for a person watching
 MARKER = "▁"  # SentencePiece's word-boundary marker (U+2581)
 
 
@@ -42,14 +44,14 @@ def _train(method: str, lines: Iterable[str], alphabet: list[str], vocab_size: i
             pre_tokenizers.Metaspace(replacement=MARKER, prepend_scheme="always", split=False)])
         trainer = trainers.BpeTrainer(vocab_size=vocab_size, min_frequency=min_frequency, special_tokens=[],
                                       limit_alphabet=len(alphabet) + 1, initial_alphabet=alphabet,
-                                      show_progress=True)
+                                      show_progress=SHOW_PROGRESS)
     elif method == "wordpiece":
         tok = Tokenizer(models.WordPiece(unk_token="[UNK]"))
         tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
         trainer = trainers.WordPieceTrainer(vocab_size=vocab_size, min_frequency=min_frequency,
                                             special_tokens=["##" + c for c in alphabet],
                                             limit_alphabet=len(alphabet), initial_alphabet=alphabet,
-                                            continuing_subword_prefix="##", show_progress=True)
+                                            continuing_subword_prefix="##", show_progress=SHOW_PROGRESS)
     else:
         raise ValueError(f"unknown vocab method {method!r} (choose one of {', '.join(METHODS)})")
     tok.normalizer = bert_normalizer()

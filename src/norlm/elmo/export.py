@@ -1,0 +1,125 @@
+"""Export a trained biLM in the formats the ELMo ecosystem loads (elmo-export stage).
+
+WORK/elmo/export/ gets: options.json (n_characters 262), vocab.txt, a TF1 name-based checkpoint
+(`model.ckpt-<step>.*` + `checkpoint`, the `lm/...` names incl. the softmax, for simple_elmo
+`full=True` and bilm-tf `dump_weights`), an NLPL-style zip (options.json, model.hdf5, vocab.txt at
+the root) and, last, model.hdf5: bilm-tf's `dump_weights` layout (float32, no softmax,
+`char_embed` 261 rows, always the `MultiRNNCell/Cell{l}` names; elmo-format spec section 5).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import shutil
+import sys
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+from norlm.config import work_dir
+from norlm.files import atomic_open, atomic_path, write_json, write_run_record
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--train-dir", default=None, help="training folder (default WORK/elmo/train)")
+    parser.add_argument("--vocab", default=None, help="vocab.txt to ship (default WORK/elmo/vocab.txt)")
+    parser.add_argument("--out", default=None, help="output folder (default WORK/elmo/export)")
+    parser.add_argument("--zip-name", default=None, help="name of the NLPL-style zip (default <run.name>-elmo.zip)")
+
+
+def hdf5_name(tf1_name: str) -> str:
+    """bilm-tf dump_weights renaming, except that single-layer cells also get MultiRNNCell/Cell0."""
+    name = tf1_name[3:] if tf1_name.startswith("lm/") else tf1_name
+    name = re.sub(r"/rnn/lstm_cell/", "/rnn/multi_rnn_cell/cell_0/lstm_cell/", name)
+    name = name.replace("/rnn/", "/RNN/").replace("/multi_rnn_cell/", "/MultiRNNCell/")
+    name = name.replace("/cell_", "/Cell").replace("/lstm_cell/", "/LSTMCell/")
+    if "/RNN/" in name:
+        name = name.replace("projection/kernel", "W_P_0").replace("/kernel", "/W_0").replace("/bias", "/B")
+    return name
+
+
+def write_hdf5(path: Path, weights: dict[str, np.ndarray]) -> list[str]:
+    """model.hdf5 with every non-softmax weight under its dump_weights name; returns the names."""
+    import h5py
+
+    names = []
+    with atomic_path(path) as tmp:
+        with h5py.File(tmp, "w") as h5:
+            for tf1_name in sorted(weights):
+                if "softmax" in tf1_name:
+                    continue
+                name = hdf5_name(tf1_name)
+                h5.create_dataset(name, data=np.asarray(weights[tf1_name], dtype=np.float32))
+                names.append(name)
+    return names
+
+
+def write_tf1_checkpoint(out: Path, weights: dict[str, np.ndarray], step: int) -> str:
+    """A name-based TF1 checkpoint (`Saver(var_list={name: var})`) with the lm/... training names."""
+    import tensorflow as tf
+
+    variables = {name: tf.Variable(value, name=name.replace("/", "_")) for name, value in weights.items()}
+    variables["global_step"] = tf.Variable(np.int64(step), name="global_step")
+    for old in out.glob("model.ckpt-*"):
+        old.unlink()
+    saver = tf.compat.v1.train.Saver(var_list=variables)
+    prefix = saver.save(None, str(out / "model.ckpt"), global_step=step, write_state=False)
+    with atomic_open(out / "checkpoint") as fh:  # relative paths, so the folder can be moved
+        name = Path(prefix).name
+        fh.write(f'model_checkpoint_path: "{name}"\nall_model_checkpoint_paths: "{name}"\n')
+    return prefix
+
+
+def write_zip(path: Path, members: dict[str, Path]) -> None:
+    """NLPL-repository zip: the files at the archive root, fixed timestamps (same bytes on rerun)."""
+    with atomic_path(path) as tmp:
+        with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+            for arcname, src in members.items():
+                info = zipfile.ZipInfo(arcname, date_time=(2021, 1, 1, 0, 0, 0))
+                info.compress_type = zipfile.ZIP_DEFLATED
+                info.external_attr = 0o644 << 16
+                zf.writestr(info, src.read_bytes())
+
+
+def main(args: argparse.Namespace, cfg) -> int:
+    from norlm.elmo.checkpoint import read_weights
+    from norlm.elmo.options import check_options, for_inference
+    from norlm.elmo.vocabulary import load_vocab
+
+    work = work_dir(cfg)
+    train_dir = Path(args.train_dir) if args.train_dir else work / "elmo" / "train"
+    vocab_path = Path(args.vocab) if args.vocab else work / "elmo" / "vocab.txt"
+    out = Path(args.out) if args.out else work / "elmo" / "export"
+    try:
+        with open(train_dir / "options.json", encoding="utf-8") as fh:
+            options = json.load(fh)
+        check_options(options, str(train_dir / "options.json"))
+        weights, step = read_weights(train_dir)
+        vocab = load_vocab(vocab_path)
+    except (OSError, ValueError) as exc:
+        print(f"elmo-export: {exc}", file=sys.stderr)
+        return 1
+    if "lm/softmax/W" in weights and weights["lm/softmax/W"].shape[0] != len(vocab):
+        print(f"elmo-export: {vocab_path} has {len(vocab)} words but the model's softmax has "
+              f"{weights['lm/softmax/W'].shape[0]} rows", file=sys.stderr)
+        return 1
+    out.mkdir(parents=True, exist_ok=True)
+    infer_options = for_inference(options)
+    write_json(out / "options.json", infer_options)
+    with atomic_open(out / "vocab.txt") as fh:
+        fh.write("".join(w + "\n" for w in vocab))
+    ckpt_prefix = write_tf1_checkpoint(out, weights, step)
+    hdf5_tmp = out / ".model.hdf5.staging"
+    names = write_hdf5(hdf5_tmp, weights)
+    zip_name = args.zip_name or f"{cfg.run.name}-elmo.zip"
+    write_zip(out / zip_name, {"options.json": out / "options.json", "model.hdf5": hdf5_tmp,
+                               "vocab.txt": out / "vocab.txt"})
+    n_params = int(sum(np.prod(weights[k].shape) for k in weights if "softmax" not in k))
+    write_run_record(out, cfg, "elmo-export", step=step, hdf5_datasets=names, parameters=n_params,
+                     tf1_checkpoint=Path(ckpt_prefix).name, zip=zip_name)
+    shutil.move(str(hdf5_tmp), str(out / "model.hdf5"))  # the completion file, last
+    print(f"elmo-export: step {step}, {len(names)} datasets, {n_params:,} parameters -> {out / 'model.hdf5'}, "
+          f"{out / zip_name}, {ckpt_prefix}")
+    return 0

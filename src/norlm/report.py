@@ -1,0 +1,204 @@
+"""The demo report: one page that shows the whole pipeline's results.
+
+Reads what every stage wrote under the work folder — corpus statistics, the vocabulary report,
+the pretraining logs, the evaluation tables, stage timings, run records — and writes
+`WORK/demo/report.md` plus `report.html` with the images inline (one self-contained file).
+"""
+from __future__ import annotations
+
+import argparse
+import base64
+import html
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+from norlm.config import work_dir
+from norlm.files import atomic_open, read_json
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--out", default=None, help="output folder (default: WORK/demo)")
+
+
+def _table(header: list[str], rows: list[list[Any]]) -> str:
+    def cell(v: Any) -> str:
+        if isinstance(v, float):
+            return f"{v:,.4g}" if abs(v) < 1000 else f"{v:,.0f}"
+        if isinstance(v, int):
+            return f"{v:,}"
+        return str(v)
+
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def _load(path: Path) -> Any:
+    try:
+        return read_json(path)
+    except (OSError, ValueError):
+        return None
+
+
+# --------------------------------------------------------------------------- sections
+
+def corpus_section(work: Path) -> str:
+    stats = _load(work / "corpus" / "stats.json")
+    if not stats:
+        return "_corpus stage has not run._"
+    sources = stats.get("sources", stats)
+    cols = ["documents", "sentences", "words", "characters", "duplicates_removed"]
+    rows = []
+    for name, s in sources.items():
+        if not isinstance(s, dict):
+            continue
+        rows.append([name] + [s.get(c, s.get(c.rstrip("s"), "")) for c in cols])
+    text = _table(["source"] + [c.replace("_", " ") for c in cols], rows)
+    dropped = {n: s.get("dropped", {}) for n, s in sources.items() if isinstance(s, dict) and s.get("dropped")}
+    if dropped:
+        text += "\n\nRecords dropped, by reason: " + "; ".join(
+            f"{n}: " + ", ".join(f"{k} {v:,}" for k, v in d.items()) for n, d in dropped.items())
+    return text
+
+
+def vocab_section(work: Path) -> str:
+    report = _load(work / "vocab" / "report.json")
+    if not report:
+        return "_vocab stage has not run._"
+    parts = []
+    flat = {k: v for k, v in report.items() if isinstance(v, (int, float, str))}
+    if flat:
+        parts.append(_table(["measure", "value"], [[k.replace("_", " "), v] for k, v in flat.items()]))
+    for key, value in report.items():
+        if isinstance(value, dict) and value and all(isinstance(v, (int, float, str)) for v in value.values()):
+            parts.append(f"**{key.replace('_', ' ')}**\n\n" + _table(["", "value"], [[k, v] for k, v in value.items()]))
+        elif isinstance(value, dict) and value and all(isinstance(v, dict) for v in value.values()):
+            inner = sorted({k for v in value.values() for k, x in v.items() if isinstance(x, (int, float, str, list))})
+            rows = [[name] + [(" ".join(v[k]) if isinstance(v.get(k), list) else v.get(k, "")) for k in inner]
+                    for name, v in value.items()]
+            parts.append(f"**{key.replace('_', ' ')}**\n\n" + _table([""] + inner, rows))
+    return "\n\n".join(parts)
+
+
+def pretraining_section(work: Path, out: Path) -> str:
+    from norlm.plots import load_points, plot_losses
+
+    logs = [p for p in (work / "bert" / "phase1" / "dllog.json", work / "bert" / "phase2" / "dllog.json") if p.exists()]
+    if not logs:
+        return "_bert-train has not run._"
+    parts = []
+    try:
+        plot_losses(logs, out / "pretraining_loss_time.png", x="time", labels=[p.parent.name for p in logs],
+                    title="demo BERT pretraining (paper Figure 1 style)")
+        plot_losses(logs, out / "pretraining_loss_steps.png", x="step", labels=[p.parent.name for p in logs],
+                    title="demo BERT pretraining, by update step")
+        parts.append("![loss over time](pretraining_loss_time.png)\n\n![loss over steps](pretraining_loss_steps.png)")
+    except ValueError as exc:
+        parts.append(f"_no plot: {exc}_")
+    rows = []
+    for log in logs:
+        points = load_points([log])
+        final = _load(log.parent / "final.json") or {}
+        if points:
+            rows.append([log.parent.name, points[0]["step"], points[-1]["step"], points[0]["mlm_loss"],
+                         points[-1]["mlm_loss"], points[0]["nsp_loss"], points[-1]["nsp_loss"],
+                         final.get("throughput_train", final.get("seq_per_s", ""))])
+    if rows:
+        parts.append(_table(["phase", "first step", "last step", "MLM loss first", "MLM loss last",
+                             "NSP loss first", "NSP loss last", "seq/s"], rows))
+    elmo_final = _load(work / "elmo" / "train" / "final.json")
+    if elmo_final:
+        keep = {k: v for k, v in elmo_final.items() if isinstance(v, (int, float, str))}
+        parts.append("**ELMo training**\n\n" + _table(["measure", "value"], [[k.replace("_", " "), v] for k, v in keep.items()]))
+    return "\n\n".join(parts)
+
+
+def evaluation_section(work: Path) -> str:
+    report = work / "eval" / "report.md"
+    if not report.exists():
+        return "_evaluate has not run._"
+    text = report.read_text(encoding="utf-8")
+    # demote the evaluation report's headings by one level so they nest under this section
+    return re.sub(r"^(#+) ", lambda m: "#" + m.group(1) + " ", text, flags=re.M)
+
+
+def timings_section(work: Path) -> str:
+    path = work / "timings.tsv"
+    if not path.exists():
+        return "_no stage timings recorded (stages run outside make)._"
+    rows, total = [], 0.0
+    latest: dict[str, list] = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        parts = line.split("\t")
+        if len(parts) == 3:
+            latest[f"{parts[0]} {parts[1]}"] = [parts[0], parts[1], float(parts[2])]
+    for row in latest.values():
+        rows.append(row)
+        total += row[2]
+    rows.append(["total", "", total])
+    return _table(["stage", "what", "seconds"], rows)
+
+
+def provenance_section(work: Path) -> str:
+    rows = []
+    for record_path in sorted(work.rglob("run-*.json")):
+        rec = _load(record_path) or {}
+        versions = rec.get("versions", {})
+        rows.append([str(record_path.relative_to(work)), rec.get("seed", ""), rec.get("time", ""),
+                     versions.get("tensorflow-cpu", versions.get("tensorflow", "")), versions.get("python", "")])
+    if not rows:
+        return "_no run records found._"
+    return _table(["run record", "seed", "time", "TensorFlow", "Python"], rows)
+
+
+# --------------------------------------------------------------------------- rendering
+
+def render_markdown(work: Path, out: Path, cfg: Any) -> str:
+    sections = [
+        ("Corpus", corpus_section(work)),
+        ("Vocabulary", vocab_section(work)),
+        ("Pretraining", pretraining_section(work, out)),
+        ("Evaluation", evaluation_section(work)),
+        ("Stage timings", timings_section(work)),
+        ("Versions and seeds", provenance_section(work)),
+    ]
+    head = (f"# NorLM demo report\n\nConfig `{cfg.source}`, work folder `{work}`, seed {cfg.run.seed}.  "
+            "Every number below was produced by this run; the evaluation tables show the published "
+            "full-scale numbers alongside for reference only (demo models are tiny and trained for minutes).\n")
+    return head + "\n".join(f"\n## {title}\n\n{body}\n" for title, body in sections)
+
+
+def markdown_to_html(text: str, image_dir: Path) -> str:
+    """Self-contained HTML: tables rendered, PNG images embedded as data URIs."""
+    import markdown
+
+    body = markdown.markdown(text, extensions=["tables", "fenced_code"])
+
+    def inline(match: re.Match) -> str:
+        src = html.unescape(match.group(1))
+        path = image_dir / src
+        if not path.exists():
+            return match.group(0)
+        data = base64.b64encode(path.read_bytes()).decode("ascii")
+        return f'src="data:image/png;base64,{data}"'
+
+    body = re.sub(r'src="([^"]+\.png)"', inline, body)
+    style = ("body{font-family:sans-serif;max-width:1000px;margin:2em auto;line-height:1.4}"
+             "table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}"
+             "td:first-child,th:first-child{text-align:left}img{max-width:100%}")
+    return f"<!doctype html>\n<html><head><meta charset='utf-8'><title>NorLM demo report</title><style>{style}</style></head>\n<body>\n{body}\n</body></html>\n"
+
+
+def main(args: argparse.Namespace, cfg: Any) -> int:
+    work = work_dir(cfg)
+    out = Path(args.out) if args.out else work / "demo"
+    out.mkdir(parents=True, exist_ok=True)
+    text = render_markdown(work, out, cfg)
+    with atomic_open(out / "report.html") as fh:
+        fh.write(markdown_to_html(text, out))
+    with atomic_open(out / "report.md") as fh:
+        fh.write(text)
+    print(f"report: {out / 'report.md'} and report.html")
+    return 0

@@ -1,0 +1,80 @@
+"""DLLogger JSON lines: our writer's exact layout, and the reader on ours and on NVIDIA/NorBERT-style files."""
+from __future__ import annotations
+
+import datetime as dt
+import gzip
+import json
+
+import pytest
+
+from norlm.dllogger import DLLogger, parse_datetime, read_dllog, training_points
+
+# the shape of the published files (bert-recipe §2.9): metadata first, a datetime without microseconds,
+# learning_rate as a string, and the final summary with an empty step
+PUBLISHED = """\
+DLLL {"timestamp": "1608591200.1", "elapsedtime": "0.0001", "datetime": "2020-12-21 23:53:20.100000", "type": "METADATA", "metric": "mlm_loss", "metadata": {"format": ":.4f", "GOAL": "MINIMIZE", "STAGE": "TRAIN"}}
+DLLL {"timestamp": "1608591200.1", "elapsedtime": "0.0002", "datetime": "2020-12-21 23:53:20.100000", "type": "METADATA", "metric": "throughput_train", "metadata": {"unit": "seq/s", "format": ":.4f", "GOAL": "MAXIMIZE", "STAGE": "TRAIN"}}
+DLLL {"timestamp": "1608591234.5", "datetime": "2020-12-21 23:53:54.500000", "elapsedtime": "95.2", "type": "LOG", "step": 10, "data": {"throughput_train": 640.1, "mlm_loss": 7.9, "nsp_loss": 0.69, "total_loss": 8.59, "avg_loss_step": 9.1, "learning_rate": "1e-05"}}
+DLLL {"timestamp": "1608591244", "datetime": "2020-12-21 23:54:04", "elapsedtime": "105.0", "type": "LOG", "step": 20, "data": {"throughput_train": 650.0, "mlm_loss": 7.5, "nsp_loss": 0.68, "total_loss": 8.18, "avg_loss_step": 8.3, "learning_rate": "2e-05"}}
+DLLL {"timestamp": "1608591300.0", "datetime": "2020-12-21 23:55:00.000001", "elapsedtime": "161.0", "type": "LOG", "step": [], "data": {"throughput_train": 655.5}}
+"""
+
+
+def test_reads_published_format_including_gzip(tmp_path):
+    path = tmp_path / "bert_phase1_log.json.gz"
+    with gzip.open(path, "wt", encoding="utf-8") as fh:
+        fh.write(PUBLISHED)
+    records = read_dllog(path)
+    assert len(records) == 5
+    assert [r["type"] for r in records] == ["METADATA", "METADATA", "LOG", "LOG", "LOG"]
+    points = training_points(records)
+    assert [p["step"] for p in points] == [10, 20]
+    assert points[1]["time"] == dt.datetime(2020, 12, 21, 23, 54, 4)  # no microseconds in the file
+    assert points[0]["time"] == dt.datetime(2020, 12, 21, 23, 53, 54, 500000)
+    assert points[0]["data"]["learning_rate"] == "1e-05"
+    assert records[-1]["step"] == [] and records[-1]["data"]["throughput_train"] == 655.5
+
+
+def test_writer_layout_matches_nvidia(tmp_path):
+    path = tmp_path / "dllog.json"
+    with DLLogger(path) as log:
+        log.log(10, {"throughput_train": 100.5, "mlm_loss": 7.25, "nsp_loss": 0.5, "total_loss": 7.75,
+                     "avg_loss_step": 8.0, "learning_rate": "0.0001"})
+        log.log([], {"throughput_train": 101.0})
+    lines = path.read_text().splitlines()
+    assert all(line.startswith("DLLL {") for line in lines)
+    objs = [json.loads(line[5:]) for line in lines]
+    meta = [o for o in objs if o["type"] == "METADATA"]
+    assert list(meta[0]) == ["timestamp", "elapsedtime", "datetime", "type", "metric", "metadata"]
+    assert {m["metric"] for m in meta} >= {"mlm_loss", "nsp_loss", "total_loss", "avg_loss_step", "throughput_train"}
+    assert next(m for m in meta if m["metric"] == "throughput_train")["metadata"]["unit"] == "seq/s"
+    log_line, final = objs[-2], objs[-1]
+    assert list(log_line) == ["timestamp", "datetime", "elapsedtime", "type", "step", "data"]
+    assert isinstance(log_line["timestamp"], str) and float(log_line["timestamp"]) > 1.6e9
+    assert isinstance(log_line["elapsedtime"], str) and float(log_line["elapsedtime"]) >= 0
+    assert parse_datetime(log_line["datetime"]).year >= 2024
+    assert log_line["step"] == 10 and log_line["data"]["mlm_loss"] == 7.25
+    assert final["step"] == [] and final["data"] == {"throughput_train": 101.0}
+    # read back with the published field names, as NorBERT's parse_logs.py consumes them
+    points = training_points(read_dllog(path))
+    assert [(p["step"], p["data"]["mlm_loss"], p["data"]["nsp_loss"], p["data"]["total_loss"]) for p in points] == [
+        (10, 7.25, 0.5, 7.75)]
+
+
+def test_append_on_resume_writes_metadata_once(tmp_path):
+    path = tmp_path / "dllog.json"
+    with DLLogger(path) as log:
+        log.log(10, {"total_loss": 1.0})
+    with DLLogger(path) as log:
+        log.log(20, {"total_loss": 0.5})
+    records = read_dllog(path)
+    assert sum(r["type"] == "METADATA" for r in records) == 12
+    assert [p["step"] for p in training_points(records)] == [10, 20]
+
+
+def test_strict_reader_names_file_and_line(tmp_path):
+    path = tmp_path / "bad.json"
+    path.write_text(PUBLISHED.splitlines()[2] + "\nDLLL {broken\n")
+    assert len(read_dllog(path)) == 1
+    with pytest.raises(ValueError, match=r"bad.json: line 2"):
+        read_dllog(path, strict=True)
