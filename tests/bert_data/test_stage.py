@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import gzip
 import json
-import os
 import subprocess
 import sys
 
@@ -146,7 +145,8 @@ def test_two_mpi_ranks_write_the_same_files(phase1_run, bd_root, ndt_corpus, tok
 def test_bad_lines_are_reported_and_an_empty_corpus_fails(bd_root, tokenizer_json):
     corpus = bd_root / "bad-corpus"
     corpus.mkdir()
-    text = "Dette er en setning .\nDette er den andre .\n\n".encode() * 3 + b"Ugyldig \xff tekst .\n\nSiste dokument her .\nOg en til .\n"
+    text = ("Dette er en setning .\nDette er den andre .\n\n".encode() * 3
+            + b"Ugyldig \xff tekst .\n\nSiste dokument her .\nOg en til .\n")
     with gzip.open(corpus / "bad-0000.txt.gz", "wb") as fh:
         fh.write(text)
     work = bd_root / "work-bad"
@@ -167,11 +167,17 @@ def test_bad_lines_are_reported_and_an_empty_corpus_fails(bd_root, tokenizer_jso
     assert proc.returncode == 1 and "no corpus shards" in proc.stderr
 
 
-def test_inspect_decodes_instances(phase1_run):
-    proc = run_norlm("bert-data-inspect", str(phase1_run / "0000.tfrecord"), "--show", "2")
+def test_inspect_decodes_instances(phase1_run, phase1_arrays, capsys):
+    from norlm.cli import main
+
+    assert main(["bert-data-inspect", str(phase1_run / "0000.tfrecord"), "--show", "2"]) == 0
+    out = capsys.readouterr().out
     manifest = json.loads((phase1_run / "manifest.json").read_text())
     count = manifest["files"][0]["instances"]
-    assert f"0000.tfrecord: {count} instances" in proc.stdout
-    assert proc.stdout.startswith("[0] length ") and "\n[1] length " in proc.stdout
-    assert "[CLS] " in proc.stdout and " [SEP]" in proc.stdout and "[MASK]→" in proc.stdout
-    assert "mean predictions" in proc.stdout
+    assert f"0000.tfrecord: {count} instances" in out
+    assert out.startswith("[0] length ") and "\n[1] length " in out and "\n[2] length " not in out
+    assert "[CLS] " in out and " [SEP]" in out and "[MASK]→" in out
+    first = phase1_arrays["input_mask"][0].sum()  # file 0000 comes first in phase1_arrays
+    assert out.startswith(f"[0] length {first}, ")
+    assert "mean predictions" in out
+    assert main(["bert-data-inspect", str(phase1_run / "missing.tfrecord")]) == 1

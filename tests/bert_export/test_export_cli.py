@@ -45,9 +45,9 @@ def work(tmp_path_factory, tiny_model, small_vocab):
 def test_export_cli(work, tiny_model, monkeypatch):
     import tensorflow as tf
 
-    from norlm.cli import main
     from norlm.bert.export import model_arrays
     from norlm.bert.import_hf import read_hf_bert
+    from norlm.cli import main
     from norlm.files import sha256_file
 
     proc = run_norlm("bert-export", "--config", "demo", work=work, timeout=300)

@@ -192,3 +192,16 @@ def test_bfloat16_safetensors_are_widened(tmp_path, hf_folder):
     assert arrays["bert/embeddings/word_embeddings"].dtype == np.float32
     np.testing.assert_array_equal(arrays["bert/embeddings/word_embeddings"], word)
     assert not np.array_equal(word, hf_model.bert.embeddings.word_embeddings.weight.detach().numpy())
+
+
+def test_refuses_weights_that_do_not_fit_the_config(tmp_path, hf_folder):
+    from norlm.bert.hf_files import HFFolderError
+    from norlm.bert.import_hf import read_hf_bert
+
+    folder, _ = hf_folder
+    shutil.copytree(folder, tmp_path / "wrong")
+    config = json.loads((folder / "config.json").read_text())
+    (tmp_path / "wrong" / "config.json").write_text(json.dumps({**config, "intermediate_size": 64}))
+    with pytest.raises(HFFolderError, match=r"model\.safetensors: bert/encoder/layer_0/intermediate/dense/kernel "
+                                            r"has shape \(32, 48\), but .*config\.json implies \(32, 64\)"):
+        read_hf_bert(tmp_path / "wrong")

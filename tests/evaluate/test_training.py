@@ -101,3 +101,18 @@ def test_elmo_probe_sentence_task_bilstm_learns():
                              seed=3, desc="t")
     assert result.test["f1"] > 0.9
     assert facts["classifier"] == "bilstm-maxpool" and facts["elmo_layers"] == "top"
+
+
+def test_length_buckets_cover_every_example_once_and_pad_less():
+    from norlm.evaluate.training import batches
+
+    rng_lengths = np.random.default_rng(5).integers(1, 200, size=1000).tolist()
+    plain = batches(1000, 32, np.random.default_rng(0))
+    bucketed = batches(1000, 32, np.random.default_rng(0), rng_lengths)
+    assert sorted(np.concatenate(bucketed).tolist()) == list(range(1000))
+    assert all(len(b) <= 32 for b in bucketed)
+
+    def padded(bs):
+        return sum(len(b) * max(rng_lengths[i] for i in b) for b in bs)
+
+    assert padded(bucketed) < 0.7 * padded(plain)

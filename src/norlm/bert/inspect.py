@@ -32,8 +32,8 @@ def _decoder(path: str):
 def describe(instance: dict, token) -> str:
     """One instance as text: segment A | segment B, masked positions as `shown→original`."""
     length = int(instance["input_mask"].sum())
-    originals = {int(p): int(t) for p, t, w in zip(instance["masked_lm_positions"], instance["masked_lm_ids"],
-                                                    instance["masked_lm_weights"]) if w > 0}
+    triples = zip(instance["masked_lm_positions"], instance["masked_lm_ids"], instance["masked_lm_weights"])
+    originals = {int(p): int(t) for p, t, w in triples if w > 0}
     words = []
     for i in range(length):
         shown = token(instance["input_ids"][i])

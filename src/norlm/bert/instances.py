@@ -153,18 +153,22 @@ def _truncate(a_len, b_len, a_start, b_start, max_num_tokens, rng):
 
 def assemble(tokens: np.ndarray, pairs: Pairs, max_seq_length: int, cls_id: int, sep_id: int):
     """`[CLS] A [SEP] B [SEP]` padded to max_seq_length: (input_ids, input_mask, segment_ids, lengths)."""
-    la = pairs.a_len.astype(np.int64)[:, None]
-    lb = pairs.b_len.astype(np.int64)[:, None]
+    idx_type = np.int32 if len(tokens) < 2 ** 31 - max_seq_length else np.int64
+    la = pairs.a_len.astype(idx_type)[:, None]
+    lb = pairs.b_len.astype(idx_type)[:, None]
     length = la + lb + 3
-    pos = np.arange(max_seq_length, dtype=np.int64)[None, :]
+    pos = np.arange(max_seq_length, dtype=idx_type)[None, :]
     in_a = (pos >= 1) & (pos <= la)
     in_b = (pos >= la + 2) & (pos < length - 1)
-    src = np.where(in_a, pairs.a_start[:, None] + pos - 1, np.where(in_b, pairs.b_start[:, None] + pos - la - 2, 0))
-    ids = np.where(in_a | in_b, tokens[src] if len(tokens) else 0, 0).astype(np.int32)
+    src = np.where(in_a, pairs.a_start.astype(idx_type)[:, None] + (pos - 1),
+                   pairs.b_start.astype(idx_type)[:, None] + (pos - la - 2))
+    ids = np.zeros(src.shape, np.int32)
+    inside = in_a | in_b
+    ids[inside] = tokens[src[inside]]
     ids[:, 0] = cls_id
     rows = np.arange(len(ids))
     ids[rows, la[:, 0] + 1] = sep_id
     ids[rows, length[:, 0] - 1] = sep_id
     input_mask = (pos < length).astype(np.int32)
     segment_ids = ((pos >= la + 2) & (pos < length)).astype(np.int32)
-    return ids, input_mask, segment_ids, length[:, 0]
+    return ids, input_mask, segment_ids, length[:, 0].astype(np.int64)

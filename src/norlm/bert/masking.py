@@ -27,7 +27,7 @@ def _candidates(input_ids: np.ndarray, lengths: np.ndarray, cls_id: int, sep_id:
 
 def _token_choice(cand: np.ndarray, k: np.ndarray, max_predictions: int, rng: np.random.Generator) -> np.ndarray:
     """Boolean [N, S]: k uniformly chosen candidate positions per row."""
-    keys = rng.random(cand.shape)
+    keys = rng.random(cand.shape, dtype=np.float32)
     keys[~cand] = 2.0
     width = min(max_predictions, cand.shape[1])
     if width < cand.shape[1]:

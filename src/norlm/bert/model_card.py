@@ -59,6 +59,23 @@ def phase_summary(final: dict) -> list[tuple[str, object]]:
     return pairs or scalars(final)
 
 
+def corpus_table(stats: dict) -> str:
+    """One row per corpus source (kind, language, documents, sentences, words) plus the total."""
+    sources = stats.get("sources")
+    if not isinstance(sources, dict) or not sources:
+        return _table(scalars(stats, limit=15))
+    cols = ("documents", "sentences", "words")
+    rows = ["| source | kind | lang | " + " | ".join(cols) + " |", "|---|---|---|" + "---:|" * len(cols)]
+    for name, src in sources.items():
+        src = src if isinstance(src, dict) else {}
+        rows.append(f"| {name} | {src.get('kind', '')} | {src.get('lang', '')} | "
+                    + " | ".join(f"{src.get(c, '')}" for c in cols) + " |")
+    total = stats.get("total")
+    if isinstance(total, dict):
+        rows.append("| **total** | | | " + " | ".join(f"{total.get(c, '')}" for c in cols) + " |")
+    return "\n".join(rows) + "\n"
+
+
 def _table(pairs: list[tuple[str, object]]) -> str:
     if not pairs:
         return "_not available_\n"
@@ -76,7 +93,7 @@ def render_model_card(*, model_name: str, work: Path, bert_config: dict, hf_conf
     for n in (1, 2):
         final = _read_json(work / "bert" / f"phase{n}" / "final.json")
         if final is not None:
-            phases.append(f"### Phase {n}\n\n" + _table(phase_summary(final)))
+            phases.append(f"### Phase {n}\n\n" + _table(phase_summary(final)) + "\n")
     eval_report = work / "eval" / "report.md"
     if eval_report.is_file():
         evaluation = eval_report.read_text(encoding="utf-8")
@@ -89,6 +106,9 @@ def render_model_card(*, model_name: str, work: Path, bert_config: dict, hf_conf
     vocab = _read_json(work / "vocab" / "report.json") or {}
     size_keys = ("vocab_size", "hidden_size", "num_hidden_layers", "num_attention_heads", "intermediate_size",
                  "max_position_embeddings", "type_vocab_size")
+    vocab_keys = ("size", "size_requested", "method", "unused", "alphabet_size", "character_coverage",
+                  "min_frequency")
+    vocab_summary = [(k, vocab[k]) for k in vocab_keys if k in vocab] or scalars(vocab, limit=12)
     training = "".join(phases) if phases else "_not available_\n"
     sizes = _table([(k, bert_config[k]) for k in size_keys])
     return f"""---
@@ -129,10 +149,10 @@ not `gelu` (exact erf). LayerNorm epsilon is {hf_config["layer_norm_eps"]}.
 
 ## Training data
 
-{_table(scalars(corpus, limit=15))}
+{corpus_table(corpus)}
 Vocabulary (`vocab/report.json`):
 
-{_table(scalars(vocab, limit=12))}
+{_table(vocab_summary)}
 ## Model configuration
 
 {sizes}

@@ -7,6 +7,7 @@ name it finds and crashes or silently overwrites weights on the extra ones.
 """
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import tempfile
@@ -22,8 +23,15 @@ def write_tf1_checkpoint(arrays: dict[str, np.ndarray], out_dir: str | Path, ste
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     variables = {name: tf.Variable(np.asarray(value), trainable=False) for name, value in arrays.items()}
-    # a dict var_list gives each variable exactly its key as checkpoint name, and works in eager mode
-    saver = tf.compat.v1.train.Saver(var_list=variables, save_relative_paths=True, max_to_keep=1)
+    # a dict var_list gives each variable exactly its key as checkpoint name, and works in eager mode;
+    # the Saver's deprecation warning is about name clashes that a dict cannot have
+    tf_log = logging.getLogger("tensorflow")
+    level = tf_log.level
+    tf_log.setLevel(logging.ERROR)
+    try:
+        saver = tf.compat.v1.train.Saver(var_list=variables, save_relative_paths=True, max_to_keep=1)
+    finally:
+        tf_log.setLevel(level)
     prefix = saver.save(None, str(out_dir / "model.ckpt"), global_step=int(step), write_meta_graph=False,
                         write_state=True)
     return Path(prefix)

@@ -5,15 +5,16 @@ pretraining-data stage writes the bytes itself.  Both formats are small and stab
 
 * `Example` = field 1 `Features` = repeated field 1 map entries (key = field 1, `Feature` = field
   2); `Feature` holds field 2 `FloatList` or field 3 `Int64List`, each a packed field 1.  Integers
-  are varints (values here are non-negative), floats little-endian float32.  Map entries are
-  written in sorted key order, so the bytes are deterministic.
+  are varints (values here are non-negative), floats little-endian float32.  Map entries may come
+  in any order; we write the variable-size ones first, then the rest, each group by name.
 * A TFRecord is `uint64 length`, `masked_crc32c(length)`, the data, `masked_crc32c(data)`, all
   little-endian; the mask is `((crc >> 15) | (crc << 17)) + 0xa282ead8`.
 
 Every record of a batch is laid out as one row of a byte matrix with a validity mask (varints
-take 1-3 slots), so the whole batch is a few numpy operations; CRC32C runs column by column over
-right-aligned rows (each row starts from the register state that the left padding maps to the
-standard initial value, so padding needs no masking).  `tf.data.TFRecordDataset` verifies both
+take 1-3 slots), so the whole batch is a few numpy operations; the fixed-size tail of the records
+needs no mask.  CRC32C runs over right-aligned rows, four bytes per step with two 64K-entry tables
+(each row starts from the register state that its left padding maps to the standard initial
+value, so padding needs no masking).  `tf.data.TFRecordDataset` verifies both
 CRCs and `tf.io.parse_example` the encoding (tests/bert_data).
 """
 from __future__ import annotations
@@ -109,10 +110,11 @@ def _varint_slots(x: np.ndarray) -> tuple[np.ndarray, np.ndarray | None, np.ndar
     if x.size and x.min() < 0:
         raise ValueError("only non-negative integers are encoded")
     n, m = x.shape
-    nb = int(_varint_len(np.array(int(x.max(initial=0)))))
+    top = int(x.max(initial=0))
+    nb = int(_varint_len(np.array(top)))
     if nb == 1:
         return x.astype(np.uint8), None, np.full(n, m, np.int64)
-    x = x.astype(np.int64)
+    x = x.astype(np.int32 if top < 2 ** 31 else np.int64)
     out = np.empty((n, m, nb), np.uint8)
     valid = np.empty((n, m, nb), bool)
     for b in range(nb):
@@ -148,34 +150,41 @@ class _Rows:
         self.valid.append(valid)
 
     def varint(self, x: np.ndarray) -> None:
+        x = np.asarray(x)
+        if x.ndim == 1 and len(x) and x.min() == x.max():  # the same value in every row: constant bytes
+            cols, _, _ = _varint_slots(x[:1, None])
+            self.const(cols[0].tobytes())
+            return
         cols, valid, _ = _varint_slots(_column(x))
         self.slots(cols, valid)
 
-    def flat(self) -> tuple[np.ndarray, np.ndarray]:
-        """All rows' used bytes, concatenated row after row, and each row's length."""
-        data = np.concatenate(self.bytes, axis=1)
-        valid = np.concatenate([np.ones(b.shape, bool) if v is None else v for b, v in zip(self.bytes, self.valid)],
-                               axis=1)
-        return data[valid], valid.sum(axis=1)
+    def parts(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(used bytes of the variable-width prefixes concatenated row after row, their lengths,
+        the fixed-width suffix [N, W] that every row ends with)."""
+        last = max((i for i, v in enumerate(self.valid) if v is not None), default=-1)
+        head, tail = slice(0, last + 1), slice(last + 1, None)
+        data = np.concatenate(self.bytes[head], axis=1) if last >= 0 else np.zeros((self.n, 0), np.uint8)
+        valid = np.concatenate([np.ones(b.shape, bool) if v is None else v
+                                for b, v in zip(self.bytes[head], self.valid[head])], axis=1) if last >= 0 \
+            else np.zeros((self.n, 0), bool)
+        suffix = np.concatenate(self.bytes[tail], axis=1) if self.bytes[tail] else np.zeros((self.n, 0), np.uint8)
+        return data[valid], valid.sum(axis=1), suffix
 
 
-def encode_examples(features: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-    """Serialized `tf.train.Example`s, one per row: (bytes of all rows concatenated, length of each).
-
-    Integer arrays become Int64List features, float arrays FloatList features; every array is
-    [N, width] (a 1-D array is one value per example).
-    """
-    names = sorted(features)
+def _encode_parts(features: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Serialized `tf.train.Example`s as `_Rows.parts()`.  Map entries whose size varies between
+    rows come first (then by name), so every record ends with the same-width bytes of the others."""
     n = len(next(iter(features.values())))
     payload, plen = {}, {}
-    for name in names:
-        arr = _column(features[name])
+    for name, arr in features.items():
+        arr = _column(arr)
         if arr.dtype.kind == "f":
             payload[name] = (np.ascontiguousarray(arr.astype("<f4")).view(np.uint8).reshape(n, -1), None)
             plen[name] = np.full(n, 4 * arr.shape[1], np.int64)
         else:
             cols, valid, lengths = _varint_slots(arr)
             payload[name], plen[name] = (cols, valid), lengths
+    names = sorted(features, key=lambda k: (payload[k][1] is None, k))
     sizes = {}
     for name in names:
         list_len = 1 + _varint_len(plen[name]) + plen[name]
@@ -200,25 +209,46 @@ def encode_examples(features: dict[str, np.ndarray]) -> tuple[np.ndarray, np.nda
         rows.const(b"\x0a")
         rows.varint(plen[name])
         rows.slots(*payload[name])
-    return rows.flat()
+    return rows.parts()
 
 
-def frame_records(flat: np.ndarray, lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """TFRecord framing of concatenated records: (file bytes of all records, start offset of each + end)."""
-    n = len(lengths)
-    lengths = lengths.astype(np.int64)
+def encode_examples(features: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Serialized `tf.train.Example`s, one per row: (bytes of all rows concatenated, length of each).
+
+    Integer arrays become Int64List features, float arrays FloatList features; every array is
+    [N, width] (a 1-D array is one value per example).
+    """
+    prefix, prefix_len, suffix = _encode_parts(features)
+    starts = np.r_[0, np.cumsum(prefix_len)]
+    rows = [np.concatenate([prefix[starts[i]:starts[i + 1]], suffix[i]]) for i in range(len(prefix_len))]
+    return (np.concatenate(rows) if rows else np.zeros(0, np.uint8)), prefix_len + suffix.shape[1]
+
+
+def frame_records(prefix: np.ndarray, prefix_len: np.ndarray, suffix: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """TFRecord framing of records given as `_Rows.parts()`: (file bytes of all records, record offsets + end)."""
+    n = len(prefix_len)
+    fixed = suffix.shape[1]
+    lengths = prefix_len.astype(np.int64) + fixed
     width = int(lengths.max(initial=0))
+    width += -width % 4  # whole 4-byte words for the CRC
     pad = width - lengths
-    # rows right-aligned, so the column-wise CRC needs no masking
-    aligned = np.zeros((n, width), np.uint8)
-    aligned[np.arange(width)[None, :] >= pad[:, None]] = flat
+    # one row per record: [padding | length, crc | data | crc], data right-aligned so the CRC
+    # runs over whole columns; the used bytes in row order are the file's bytes
+    framed = np.zeros((n, 12 + width + 4), np.uint8)
+    var_width = width - fixed
+    framed[:, 12:12 + var_width][np.arange(var_width)[None, :] >= pad[:, None]] = prefix
+    framed[:, 12 + var_width:12 + width] = suffix
+    crc = _pad_states(width)[pad].astype(np.uint32)
+    low, high = _word_tables()
+    words = np.ascontiguousarray(framed.view("<u4")[:, 3:3 + width // 4].T)
+    mask16, sixteen = np.uint32(0xFFFF), np.uint32(16)
+    for word in words:
+        x = crc ^ word
+        crc = low[x & mask16] ^ high[x >> sixteen]
+    data_crc = masked_crc(crc ^ np.uint32(0xFFFFFFFF))
     length_bytes = lengths.astype("<u8").view(np.uint8).reshape(n, 8)
     len_crc = masked_crc(crc32c_rows(length_bytes, np.full(n, 8))).astype("<u4").view(np.uint8).reshape(n, 4)
-    data_crc = masked_crc(crc32c_rows(aligned, lengths)).astype("<u4").view(np.uint8).reshape(n, 4)
-    # [padding | length, crc | data | crc] per row; the used bytes in row order are the file's bytes
-    framed = np.zeros((n, 12 + width + 4), np.uint8)
-    framed[:, 12:12 + width] = aligned
-    framed[:, 12 + width:] = data_crc
+    framed[:, 12 + width:] = data_crc.astype("<u4").view(np.uint8).reshape(n, 4)
     header_cols = pad[:, None] + np.arange(12)[None, :]
     framed[np.arange(n)[:, None], header_cols] = np.concatenate([length_bytes, len_crc], axis=1)
     out = framed[np.arange(width + 16)[None, :] >= pad[:, None]]
@@ -229,7 +259,7 @@ def frame_records(flat: np.ndarray, lengths: np.ndarray) -> tuple[np.ndarray, np
 
 def records_bytes(features: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     """Framed TFRecords of a batch: (bytes, offsets); record r is `bytes[offsets[r]:offsets[r + 1]]`."""
-    return frame_records(*encode_examples(features))
+    return frame_records(*_encode_parts(features))
 
 
 def iter_records(fh: BinaryIO, path: str = "?") -> Iterator[bytes]:

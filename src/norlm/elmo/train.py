@@ -166,7 +166,6 @@ def main(args: argparse.Namespace, cfg) -> int:
     from norlm.elmo import checkpoint as ck
     from norlm.elmo.chars import CharCache
     from norlm.elmo.data import BidirectionalBatches, heldout_sentences
-    from norlm.elmo.dllog import DLLogWriter
     from norlm.elmo.options import options_from_config
     from norlm.elmo.text import corpus_shards
     from norlm.elmo.vocabulary import WordIds, load_vocab
@@ -209,6 +208,9 @@ def main(args: argparse.Namespace, cfg) -> int:
     ckpt_dir.mkdir(parents=True, exist_ok=True)
 
     start_step = ck.latest_step(ckpt_dir)
+    if start_step is not None and start_step >= total_steps and (out / "final.json").exists():
+        dist.log0(f"elmo-train: already complete at step {start_step} ({out / 'final.json'})")
+        return 0
     if start_step is not None:
         ck.restore_shared(trainer.checkpoint, ckpt_dir, start_step)
         arrays, data_state = ck.restore_rank(ckpt_dir, start_step, rank)
@@ -228,7 +230,9 @@ def main(args: argparse.Namespace, cfg) -> int:
         write_json(ppl_start_path, {"step": start_step, "perplexity": trainer.heldout_perplexity(
             heldout, vocab, chars, ec.heldout_batch_size)})
 
-    log = DLLogWriter(out / "dllog.json", append=start_step > 0, metrics={
+    from norlm.dllogger import DLLogger
+
+    log = DLLogger(out / "dllog.json", append=start_step > 0, metadata={
         "train_perplexity": {"format": ":.2f", "GOAL": "MINIMIZE", "STAGE": "TRAIN"},
         "throughput_train": {"unit": "tokens/s", "GOAL": "MAXIMIZE", "STAGE": "TRAIN"},
     }) if dist.is_root() else None

@@ -166,7 +166,8 @@ def run_bert(bundle: BertBundle, task: TaskData, protocol, seed: int, learning_r
                     out[i] = task.labels[pred[row]]
         return out
 
-    learner = Learner(clf.weights, step, predict, lambda ex: collate(ex, token_level))
+    learner = Learner(clf.weights, step, predict, lambda ex: collate(ex, token_level),
+                      length=lambda ex: len(ex.inputs["input_ids"]))
     result = fit(learner, splits["train"], splits["dev"], splits["test"], protocol.epochs, batch_size,
                  scorer(task.task), seed, desc=desc)
     facts = {"batch_size": batch_size, "epochs": protocol.epochs, "learning_rate": learning_rate,

@@ -117,7 +117,8 @@ def run_elmo(splits: dict[str, list], task: TaskData, protocol, seed: int, desc:
                 out.extend(task.labels[j] for j in pred)
         return out
 
-    learner = Learner(weights, train_step, predict, collate)
+    learner = Learner(weights, train_step, predict, collate,
+                      length=None if token_level else (lambda ex: len(ex.inputs["x"])))
     result = fit(learner, splits["train"], splits["dev"], splits["test"], protocol.epochs, protocol.batch_size,
                  scorer(task.task), seed, desc=desc)
     facts = {"batch_size": protocol.batch_size, "epochs": protocol.epochs, "learning_rate": protocol.learning_rate,

@@ -71,6 +71,25 @@ def _table(task: str, docs: dict[str, dict]) -> list[str]:
     return lines
 
 
+def _gain_lines(results: dict[str, dict[str, dict]]) -> list[str]:
+    """Pretrained minus random-init baseline, per task and language: what pretraining bought."""
+    rows = []
+    for task, docs in results.items():
+        base = docs.get("baseline", {}).get("results", {})
+        for model, doc in sorted(docs.items()):
+            if model == "baseline" or doc.get("kind") != "bert":
+                continue
+            for lang, entry in sorted(doc.get("results", {}).items()):
+                if lang in base:
+                    ours, ref = entry["summary"]["test_mean"], base[lang]["summary"]["test_mean"]
+                    rows.append(f"| {task} | {lang} | {doc.get('label', model)} | {100 * ours:.1f} | {100 * ref:.1f} "
+                                f"| {100 * (ours - ref):+.1f} |")
+    if not rows:
+        return []
+    return ["### What pretraining bought (pretrained BERT minus the random-init baseline, same protocol)", "",
+            "| task | lang | model | score | baseline | gain |", "|---|---|---|---|---|---|", *rows, ""]
+
+
 def _protocol_lines(results: dict[str, dict[str, dict]]) -> list[str]:
     lines = ["## Protocols and data used by this run", ""]
     for task, docs in results.items():
@@ -108,6 +127,7 @@ def write_report(eval_dir: Path, run_name: str, extra_notes: list[str] | None = 
     for task in TITLES:
         if task in results:
             lines.extend(_table(task, results[task]))
+    lines.extend(_gain_lines(results))
     lines.extend(_protocol_lines(results))
     path = eval_dir / "report.md"
     with atomic_open(path) as fh:

@@ -21,6 +21,7 @@ class Learner:
     train_step: Callable[[dict], float]  # one batch -> loss
     predict: Callable[[list], list]  # examples -> predictions (one per example)
     collate: Callable[[list], dict]  # examples -> padded batch for train_step
+    length: Callable[[object], int] | None = None  # example -> padded length (enables length buckets)
 
 
 @dataclass
@@ -33,10 +34,24 @@ class FitResult:
     total_seconds: float = 0.0
 
 
-def batches(n: int, batch_size: int, rng: np.random.Generator | None) -> list[np.ndarray]:
-    """Index batches over n examples; shuffled when an rng is given."""
+def batches(n: int, batch_size: int, rng: np.random.Generator | None, lengths: list[int] | None = None,
+            pool: int = 50) -> list[np.ndarray]:
+    """Index batches over n examples; shuffled when an rng is given.
+
+    With `lengths`, each pool of `pool` batches worth of shuffled examples is sorted by length before
+    it is cut into batches (and the batches are shuffled again), so a batch pads little.
+    """
     order = rng.permutation(n) if rng is not None else np.arange(n)
-    return [order[i:i + batch_size] for i in range(0, n, batch_size)]
+    if lengths is None:
+        return [order[i:i + batch_size] for i in range(0, n, batch_size)]
+    out = []
+    span = batch_size * pool
+    for start in range(0, n, span):
+        chunk = sorted(order[start:start + span], key=lambda i: lengths[i])
+        out.extend(np.asarray(chunk[i:i + batch_size]) for i in range(0, len(chunk), batch_size))
+    if rng is not None:
+        out = [out[i] for i in rng.permutation(len(out))]
+    return out
 
 
 def fit(learner: Learner, train: list, dev: list, test: list, epochs: int, batch_size: int,
@@ -47,10 +62,11 @@ def fit(learner: Learner, train: list, dev: list, test: list, epochs: int, batch
     best_score, best_epoch, best_dev, snapshot = -np.inf, 0, {}, None
     curve = []
     train_seconds = 0.0
+    lengths = [learner.length(ex) for ex in train] if learner.length else None
     for epoch in range(1, epochs + 1):
         t0 = time.perf_counter()
         losses = []
-        steps = batches(len(train), batch_size, rng)
+        steps = batches(len(train), batch_size, rng, lengths)
         for idx in tqdm(steps, desc=f"{desc} epoch {epoch}/{epochs}", leave=False, mininterval=2.0):
             losses.append(float(learner.train_step(learner.collate([train[i] for i in idx]))))
         train_seconds += time.perf_counter() - t0
