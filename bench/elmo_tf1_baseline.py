@@ -18,7 +18,8 @@ from simple_elmo import training as set_training
 options = json.load(open(sys.argv[1]))
 steps, warmup = int(sys.argv[2]), int(sys.argv[3])
 tf.compat.v1.disable_eager_execution()
-b, t, c, v = options["batch_size"], options["unroll_steps"], options["char_cnn"]["max_characters_per_token"], options["n_tokens_vocab"]
+b, t, v = options["batch_size"], options["unroll_steps"], options["n_tokens_vocab"]
+c = options["char_cnn"]["max_characters_per_token"]
 with tf.device("/cpu:0"):
     global_step = tf.compat.v1.get_variable("global_step", [], initializer=tf.compat.v1.constant_initializer(0),
                                             trainable=False)

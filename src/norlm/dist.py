@@ -30,6 +30,12 @@ class _State:
 
 _state = _State()
 
+# Seconds a collective may wait for a rank that is alive but stuck before Horovod shuts the job down.
+# A rank that dies is noticed at once by the launcher (mpirun aborts the job, horovodrun terminates the
+# other workers); this bound is for ranks that hang.  Longer than any rank-0-only pause (checkpoint
+# writes); override with NORLM_STALL_TIMEOUT or HOROVOD_STALL_SHUTDOWN_TIME_SECONDS.
+STALL_TIMEOUT_S = 600
+
 
 def _env_int(names: Sequence[str]) -> int | None:
     for name in names:
@@ -56,9 +62,14 @@ def launcher_world() -> tuple[int, int, int]:
     return rank or 0, size, local or 0
 
 
+# what the launcher announced, read once: the environment does not change during a run, and plain
+# module constants keep rank()/size() cheap and safe to call inside a tf.function (AutoGraph)
+_LAUNCH = launcher_world()
+
+
 def launched() -> bool:
     """True when started as one of several ranks by a launcher."""
-    return launcher_world()[1] > 1
+    return _LAUNCH[1] > 1
 
 
 def _under_mpi() -> bool:
@@ -72,6 +83,7 @@ def init() -> None:
     if _state.hvd is not None or not launched():
         _state.initialised = True
         return
+    fail_fast_on_dead_peer(int(os.environ.get("NORLM_STALL_TIMEOUT", STALL_TIMEOUT_S)))
     import horovod.tensorflow as hvd
 
     hvd.init()
@@ -98,7 +110,7 @@ def rank() -> int:
         return _state.hvd.rank()
     if _state.comm is not None:
         return _state.comm.Get_rank()
-    return launcher_world()[0]
+    return _LAUNCH[0]
 
 
 def size() -> int:
@@ -106,13 +118,13 @@ def size() -> int:
         return _state.hvd.size()
     if _state.comm is not None:
         return _state.comm.Get_size()
-    return launcher_world()[1]
+    return _LAUNCH[1]
 
 
 def local_rank() -> int:
     if _state.hvd is not None:
         return _state.hvd.local_rank()
-    return launcher_world()[2]
+    return _LAUNCH[2]
 
 
 def is_root() -> bool:
@@ -129,6 +141,22 @@ def log0(*args: Any, **kwargs: Any) -> None:
 def split(items: Sequence[Any]) -> list[Any]:
     """This rank's share of a list (round-robin, so ranks get near-equal counts)."""
     return list(items[rank()::size()])
+
+
+def split_indexed(items: Sequence[Any]) -> list[tuple[int, Any]]:
+    """This rank's share of a list as (position, item) pairs, for `allgather_ordered`."""
+    return [(i, items[i]) for i in range(rank(), len(items), size())]
+
+
+def allgather_ordered(indexed: Sequence[tuple[int, Any]]) -> list[Any]:
+    """Every rank's (position, result) pairs merged back into input order.
+
+    A stage that processes `split_indexed(items)` and merges the results in this order gets exactly
+    what one process walking the whole list would, whatever the number of ranks.
+    """
+    pairs = [pair for part in allgather_object(list(indexed)) for pair in part]
+    pairs.sort(key=lambda pair: pair[0])
+    return [value for _, value in pairs]
 
 
 # --------------------------------------------------------------------------- tensor collectives
@@ -151,6 +179,28 @@ def allreduce(value: Any, op: str = "mean", name: str | None = None) -> Any:
 
         value = tf.constant(value)
     return hvd.allreduce(value, op=hvd.Average if op == "mean" else hvd.Sum, name=name)
+
+
+def mean_metrics(metrics: dict[str, Any]) -> dict[str, Any]:
+    """Numbers of a metrics dict averaged over ranks in one allreduce; other values kept as they are.
+
+    Every rank must call it at the same step (it is a collective).  Booleans are not averaged.
+    """
+    keys = [k for k, v in metrics.items() if isinstance(v, (int, float)) and not isinstance(v, bool)]
+    if size() == 1 or not keys or (_state.hvd is None and _state.comm is None):
+        return dict(metrics)
+    import numpy as np
+
+    values = np.asarray([float(metrics[k]) for k in keys], dtype=np.float64)
+    if _state.hvd is not None:
+        import tensorflow as tf
+
+        values = allreduce(tf.constant(values), "mean", name="norlm_mean_metrics").numpy()
+    else:
+        values = allreduce(values, "mean")
+    out = dict(metrics)
+    out.update({k: float(v) for k, v in zip(keys, values)})
+    return out
 
 
 def broadcast_variables(variables: Sequence[Any], root: int = 0) -> None:
@@ -239,7 +289,7 @@ def horovod_build() -> dict[str, Any]:
 
 def fail_fast_on_dead_peer(timeout_s: int = 60) -> None:
     """Ask Horovod to abort instead of waiting forever when a peer rank stops responding."""
-    os.environ.setdefault("HOROVOD_STALL_CHECK_TIME_SECONDS", str(max(5, timeout_s // 2)))
+    os.environ.setdefault("HOROVOD_STALL_CHECK_TIME_SECONDS", str(max(5, min(60, timeout_s // 2))))
     os.environ.setdefault("HOROVOD_STALL_SHUTDOWN_TIME_SECONDS", str(timeout_s))
 
 

@@ -48,18 +48,19 @@ def corpus_section(work: Path) -> str:
     stats = _load(work / "corpus" / "stats.json")
     if not stats:
         return "_corpus stage has not run._"
-    sources = stats.get("sources", stats)
-    cols = ["documents", "sentences", "words", "characters", "duplicates_removed"]
-    rows = []
-    for name, s in sources.items():
-        if not isinstance(s, dict):
-            continue
-        rows.append([name] + [s.get(c, s.get(c.rstrip("s"), "")) for c in cols])
-    text = _table(["source"] + [c.replace("_", " ") for c in cols], rows)
-    dropped = {n: s.get("dropped", {}) for n, s in sources.items() if isinstance(s, dict) and s.get("dropped")}
+    rows, total = [], [0, 0, 0, 0, 0]
+    for name, s in stats.get("sources", {}).items():
+        dups = s.get("duplicates_within", 0) + s.get("duplicates_across", 0)
+        values = [s.get("documents", 0), s.get("sentences", 0), s.get("words", 0), s.get("chars", 0), dups]
+        total = [a + b for a, b in zip(total, values)]
+        rows.append([f"{name} ({s.get('kind', '')}, {s.get('lang', '')})"] + values)
+    rows.append(["**total**"] + total)
+    text = _table(["source", "documents", "sentences", "words", "characters", "duplicate lines removed"], rows)
+    text += f"\n\nSentence segmenter: `{stats.get('segmenter', '?')}`."
+    dropped = {n: s.get("dropped", {}) for n, s in stats.get("sources", {}).items() if s.get("dropped")}
     if dropped:
-        text += "\n\nRecords dropped, by reason: " + "; ".join(
-            f"{n}: " + ", ".join(f"{k} {v:,}" for k, v in d.items()) for n, d in dropped.items())
+        text += "  Sentences dropped by filters: " + "; ".join(
+            f"{n}: " + ", ".join(f"{k} {v:,}" for k, v in d.items()) for n, d in dropped.items()) + "."
     return text
 
 
@@ -67,18 +68,38 @@ def vocab_section(work: Path) -> str:
     report = _load(work / "vocab" / "report.json")
     if not report:
         return "_vocab stage has not run._"
-    parts = []
-    flat = {k: v for k, v in report.items() if isinstance(v, (int, float, str))}
-    if flat:
-        parts.append(_table(["measure", "value"], [[k.replace("_", " "), v] for k, v in flat.items()]))
-    for key, value in report.items():
-        if isinstance(value, dict) and value and all(isinstance(v, (int, float, str)) for v in value.values()):
-            parts.append(f"**{key.replace('_', ' ')}**\n\n" + _table(["", "value"], [[k, v] for k, v in value.items()]))
-        elif isinstance(value, dict) and value and all(isinstance(v, dict) for v in value.values()):
-            inner = sorted({k for v in value.values() for k, x in v.items() if isinstance(x, (int, float, str, list))})
-            rows = [[name] + [(" ".join(v[k]) if isinstance(v.get(k), list) else v.get(k, "")) for k in inner]
-                    for name, v in value.items()]
-            parts.append(f"**{key.replace('_', ' ')}**\n\n" + _table([""] + inner, rows))
+    vocabs = report.get("vocabularies", {})
+    parts = [f"Method `{report.get('method')}`, {report.get('size', 0):,} entries "
+             f"({report.get('unused', 0)} `[unused]` slots), trained on "
+             f"{report.get('corpus', {}).get('lines', 0):,} corpus lines."]
+    names = list(vocabs)
+    label = {"ours": "this run", "published": "NorBERT (published)"}
+    rows = []
+
+    def get(v: dict, *keys: str) -> Any:
+        for key in keys:
+            v = v.get(key, {}) if isinstance(v, dict) else {}
+        return v if v != {} else ""
+
+    measures = [("lines", ("checks", "lines")), ("usable learned entries", ("checks", "usable_learned_entries")),
+                ("unreachable entries", ("checks", "unreachable_total")), ("empty lines", ("checks", "empty_lines")),
+                ("duplicate entries", ("checks", "duplicate_tokens"))]
+    for lang in ("Bokmaal", "Nynorsk", "all"):
+        measures += [(f"pieces per word, UD test {lang}", ("fertility", lang, "fertility")),
+                     (f"[UNK] word rate, UD test {lang}", ("fertility", lang, "unk_word_rate"))]
+    for title, keys in measures:
+        values = [get(vocabs[n], *keys) for n in names]
+        values = [len(v) if isinstance(v, list) else v for v in values]
+        rows.append([title] + values)
+    parts.append(_table(["measure"] + [label.get(n, n) for n in names], rows))
+    sentence = next((get(vocabs[n], "paper_sentence", "text") for n in names), "")
+    if sentence:
+        lines = [f"The paper's example sentence: *{sentence}*", ""]
+        for n in names:
+            pieces = get(vocabs[n], "paper_sentence", "pieces")
+            if pieces:
+                lines.append(f"- {label.get(n, n)} ({len(pieces)} pieces): `{' '.join(pieces)}`")
+        parts.append("\n".join(lines))
     return "\n\n".join(parts)
 
 
@@ -104,7 +125,7 @@ def pretraining_section(work: Path, out: Path) -> str:
         if points:
             rows.append([log.parent.name, points[0]["step"], points[-1]["step"], points[0]["mlm_loss"],
                          points[-1]["mlm_loss"], points[0]["nsp_loss"], points[-1]["nsp_loss"],
-                         final.get("throughput_train", final.get("seq_per_s", ""))])
+                         final.get("steady_throughput_seq_s") or ""])
     if rows:
         parts.append(_table(["phase", "first step", "last step", "MLM loss first", "MLM loss last",
                              "NSP loss first", "NSP loss last", "seq/s"], rows))
@@ -115,13 +136,38 @@ def pretraining_section(work: Path, out: Path) -> str:
     return "\n\n".join(parts)
 
 
-def evaluation_section(work: Path) -> str:
+def epoch_curves(work: Path, out: Path) -> list[str]:
+    """Figure-2-style per-epoch curves (dev score and train loss) for every evaluated task."""
+    from norlm.plots import plot_epochs
+
+    images = []
+    for task_dir in sorted(p for p in (work / "eval").iterdir() if p.is_dir()):
+        histories, metric = {}, "score"
+        for result_path in sorted(task_dir.glob("*.json")):
+            result = _load(result_path) or {}
+            metric = result.get("metric", metric)
+            for lang, per_lang in (result.get("results") or {}).items():
+                runs = per_lang.get("runs") or []
+                if runs and runs[0].get("curve"):
+                    histories[f"{result.get('model', result_path.stem)} ({lang})"] = runs[0]["curve"]
+        if histories:
+            name = f"finetuning_{task_dir.name}.png"
+            plot_epochs(histories, out / name, metric=metric, title=f"{task_dir.name}: dev {metric} per epoch (first seed)")
+            images.append(f"![{task_dir.name} per-epoch curves]({name})")
+    return images
+
+
+def evaluation_section(work: Path, out: Path) -> str:
     report = work / "eval" / "report.md"
     if not report.exists():
         return "_evaluate has not run._"
     text = report.read_text(encoding="utf-8")
-    # demote the evaluation report's headings by one level so they nest under this section
-    return re.sub(r"^(#+) ", lambda m: "#" + m.group(1) + " ", text, flags=re.M)
+    # demote the evaluation report's headings by two levels so they nest under this section
+    text = re.sub(r"^(#+) ", lambda m: "##" + m.group(1) + " ", text, flags=re.M)
+    images = epoch_curves(work, out)
+    if images:
+        text += "\n\n#### Fine-tuning curves (paper Figure 2 style)\n\n" + "\n\n".join(images)
+    return text
 
 
 def timings_section(work: Path) -> str:
@@ -160,7 +206,7 @@ def render_markdown(work: Path, out: Path, cfg: Any) -> str:
         ("Corpus", corpus_section(work)),
         ("Vocabulary", vocab_section(work)),
         ("Pretraining", pretraining_section(work, out)),
-        ("Evaluation", evaluation_section(work)),
+        ("Evaluation", evaluation_section(work, out)),
         ("Stage timings", timings_section(work)),
         ("Versions and seeds", provenance_section(work)),
     ]

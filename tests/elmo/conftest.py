@@ -15,7 +15,8 @@ def write_shards(corpus: Path, docs_per_shard: int = 250) -> list[Path]:
     corpus.mkdir(parents=True, exist_ok=True)
     paths = []
     for lang in ("no", "nn"):
-        with gzip.open(DATA / "wikipedia_sample" / "wikipedia_100k" / f"wiki_{lang}.txt.gz", "rt", encoding="utf-8") as fh:
+        source = DATA / "wikipedia_sample" / "wikipedia_100k" / f"wiki_{lang}.txt.gz"
+        with gzip.open(source, "rt", encoding="utf-8") as fh:
             docs = [d for d in fh.read().splitlines() if d.strip()]
         for k in range(0, len(docs), docs_per_shard):
             path = corpus / f"wiki_{lang}-{k // docs_per_shard:04d}.txt.gz"

@@ -22,7 +22,7 @@ def test_rows_are_continuous_streams(tmp_path):
     chars1, next1 = batcher.next_batch()
     chars2, next2 = batcher.next_batch()
     words = vocab.words
-    # inputs <S> a b c | </S>? no: </S> is never an input; the next sentence starts at <S>
+    # </S> is never an input: after "c -> </S>" the row continues with the next sentence's <S>
     assert [words[i] for i in next1[0]] == ["a", "b", "c", "</S>"]
     assert [words[i] for i in next2[0]] == ["d", "e", "</S>", "f"]
     assert chars1[0, 0, 1] == 256 and chars2[0, 0, 1] == 256          # <S> rows start both windows
@@ -35,7 +35,10 @@ def test_rows_are_continuous_streams(tmp_path):
 def test_state_round_trip_gives_identical_batches(elmo_corpus):
     shards = sorted(elmo_corpus.glob("*.txt.gz"))
     words = ["<S>", "</S>", "<UNK>", ".", ",", "i", "og"]
-    make = lambda: BidirectionalBatches(shards, WordIds(words), 4, 20, seed=3)  # noqa: E731
+
+    def make():
+        return BidirectionalBatches(shards, WordIds(words), 4, 20, seed=3)
+
     a = make()
     for _ in range(30):
         a.next_batch()

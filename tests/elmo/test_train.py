@@ -59,5 +59,6 @@ def test_kill9_resume_is_exact(smoke_run, elmo_corpus, tmp_path):
         assert sorted(a.files) == sorted(b.files)
         for key in a.files:  # carried LSTM states and stream positions
             np.testing.assert_array_equal(a[key], b[key], err_msg=key)
-    ref_log, got_log = _dllog(smoke_run / "elmo" / "train" / "dllog.json"), _dllog(tmp_path / "elmo" / "train" / "dllog.json")
+    ref_log = _dllog(smoke_run / "elmo" / "train" / "dllog.json")
+    got_log = _dllog(tmp_path / "elmo" / "train" / "dllog.json")
     assert [ref_log[s]["loss"] for s in sorted(ref_log)] == [got_log[s]["loss"] for s in sorted(ref_log)]

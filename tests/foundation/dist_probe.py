@@ -1,5 +1,7 @@
 """Run under a launcher: exercise norlm.dist collectives and print one JSON line per rank."""
 import json
+import os
+import sys
 
 import tensorflow as tf
 
@@ -14,8 +16,11 @@ dist.broadcast_variables([var], root=0)
 obj = dist.broadcast_object({"from": r}, root=0)
 gathered = dist.allgather_object(r * 10)
 dist.barrier()
-print("PROBE " + json.dumps({
+result = json.dumps({
     "rank": r, "size": n, "controller": dist.controller(), "sum": total.numpy().tolist(),
     "mean": mean.numpy().tolist(), "bcast_var": var.numpy().tolist(), "bcast_obj": obj,
     "gathered": gathered, "split": dist.split(list(range(5))),
-}), flush=True)
+})
+# one file per rank: launchers interleave the ranks' stdout, so lines could mix
+with open(os.path.join(sys.argv[1], f"rank{r}.json"), "w") as fh:
+    fh.write(result)

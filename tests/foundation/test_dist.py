@@ -13,12 +13,12 @@ from tests.conftest import REPO, horovodrun_gloo_cmd, mpirun_cmd, norlm_env
 PROBE = str(Path(__file__).with_name("dist_probe.py"))
 
 
-def _probe(cmd: list[str]) -> list[dict]:
+def _probe(cmd: list[str], out: Path) -> list[dict]:
     env = norlm_env(PYTHONPATH=str(REPO))
-    proc = subprocess.run(cmd + [sys.executable, PROBE], capture_output=True, text=True, timeout=180, env=env, cwd=REPO)
+    proc = subprocess.run(cmd + [sys.executable, PROBE, str(out)], capture_output=True, text=True, timeout=180,
+                          env=env, cwd=REPO)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    lines = [line.split("PROBE ", 1)[1] for line in proc.stdout.splitlines() if "PROBE " in line]
-    return sorted((json.loads(line) for line in lines), key=lambda d: d["rank"])
+    return sorted((json.loads(p.read_text()) for p in out.glob("rank*.json")), key=lambda d: d["rank"])
 
 
 def _check_two_ranks(results: list[dict], controller: str) -> None:
@@ -35,21 +35,21 @@ def _check_two_ranks(results: list[dict], controller: str) -> None:
     assert results[1]["split"] == [1, 3]
 
 
-def test_single_process_is_world_of_one():
-    [r] = _probe([])
+def test_single_process_is_world_of_one(tmp_path):
+    [r] = _probe([], tmp_path)
     assert r["size"] == 1 and r["rank"] == 0 and r["controller"] == "none"
     assert r["sum"] == [1.0] * 4 and r["mean"] == [1.0] * 4 and r["gathered"] == [0]
     assert r["split"] == [0, 1, 2, 3, 4]
 
 
 @pytest.mark.slow
-def test_two_ranks_gloo():
-    _check_two_ranks(_probe(horovodrun_gloo_cmd(2)), "gloo")
+def test_two_ranks_gloo(tmp_path):
+    _check_two_ranks(_probe(horovodrun_gloo_cmd(2), tmp_path), "gloo")
 
 
 @pytest.mark.slow
-def test_two_ranks_mpi():
-    _check_two_ranks(_probe(mpirun_cmd(2)), "mpi")
+def test_two_ranks_mpi(tmp_path):
+    _check_two_ranks(_probe(mpirun_cmd(2), tmp_path), "mpi")
 
 
 def test_light_init_under_mpi_uses_mpi4py():

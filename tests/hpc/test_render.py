@@ -128,3 +128,14 @@ def test_cli_exit_code_and_message(tmp_path):
     script = tmp_path / "slurm" / "bert-data-p2.sbatch"
     assert f"rendered bert-data-p2: {script}" in ok.stdout
     assert "--phase 2 run.workers=${SLURM_CPUS_PER_TASK:-1}  run.seed=9" in script.read_text()
+
+
+def test_launcher_lines_follow_the_profile(work):
+    cfg = load_config("configs/smoke.toml")
+    scripts = {job.label: path.read_text() for job, path in render(cfg, "local", "tests", "all", 1, [])}
+    assert "\nsrun --kill-on-bad-exit=1 --mpi=pmix $NORLM corpus " in scripts["corpus"]
+    # training ranks stop one by one after SIGUSR1 while rank 0 saves: srun must not kill them
+    assert "\nsrun --mpi=pmix $NORLM bert-train " in scripts["bert-train-p1"]
+    assert "\n$NORLM vocab " in scripts["vocab"] and "srun" not in scripts["vocab"].split("NORLM=")[1]
+    saga = render(cfg, "saga", "nn1234k", "bert-train", 1, [])[0][1].read_text()
+    assert "\nsrun $NORLM bert-train " in saga  # the site's default MPI plugin

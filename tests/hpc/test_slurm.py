@@ -96,7 +96,7 @@ def test_usr1_checkpoints_and_the_follow_up_job_resumes(slurm, saga_run):
     step = int(stopped.group(1))
     assert 2 <= step < 12
     assert (work / "bert" / "phase1" / f"model.ckpt-{step}.index").exists()
-    assert slurm.job(first)["ExitCode"] == "143:0"  # what bert-train returns after a signal
+    assert slurm.job(first)["ExitCode"] == "143:0"  # bert-train after a signal (both ranks)
     assert "the follow-up job resumes from the newest checkpoint" in text
     follow_text = log_of(work, "bert-train-p1", follow)
     assert slurm.job(follow)["JobState"] == "COMPLETED", follow_text[-3000:]

@@ -9,8 +9,9 @@ instances by vectorised numpy code for `dupe_factor` passes, shuffled, masked an
 batches, dealt round-robin over `bert_data.files_per_shard` output files.  Input shard i owns the
 output files i*files_per_shard ... (i+1)*files_per_shard-1, and its randomness is derived from
 (run.seed, i, pass / batch), so the files do not depend on --workers or on the number of MPI ranks
-(under mpirun/srun, ranks take disjoint shards).  Memory: one shard's token ids plus 20 bytes per
-instance, never dupe_factor x the instances themselves.
+(under mpirun/srun, ranks take disjoint shards).  Memory: one shard's token ids, ~40 bytes per
+instance (offsets into those ids) and one batch of 2,048 encoded instances; never dupe_factor x the
+instances themselves.
 
 Shuffling: the reference shuffles all instances of all files it was given at once; NorBERT ran it
 per corpus shard, so its shuffle was per shard, which is exactly what this stage does (a full
@@ -145,14 +146,19 @@ def _vocab(path: str) -> Vocab:
 
 def shard_batches(job: Job, shard: int):
     """Yield (tokens, pairs) of a shard, then (first instance index, features) per batch in file-dealing order."""
-    from norlm.bert.instances import Pairs, assemble, make_pairs
+    from norlm.bert.instances import Pairs, assemble, make_pairs_passes
     from norlm.bert.masking import mask_batch
     from norlm.bert.shard_tokens import read_shard
 
     vocab = _vocab(job.vocab_path)
     tokens = read_shard(job.inputs[shard], vocab.tokenizer)
-    pairs = Pairs.concat([make_pairs(tokens, job.max_seq_length, job.short_seq_prob,
-                                     rng_for(job.seed, shard, STREAM_PASS, p)) for p in range(job.dupe_factor)])
+    # passes share one vectorised loop; its up-front draws (32 bytes per sentence and pass) are
+    # kept within max(64 MB, the shard's token ids) by grouping passes
+    per_pass = 32 * max(1, tokens.num_sentences)
+    group = int(np.clip(max(64 << 20, 4 * len(tokens.tokens)) // per_pass, 1, max(1, job.dupe_factor)))
+    rngs = [rng_for(job.seed, shard, STREAM_PASS, p) for p in range(job.dupe_factor)]
+    pairs = Pairs.concat([make_pairs_passes(tokens, job.max_seq_length, job.short_seq_prob, rngs[i:i + group])
+                          for i in range(0, job.dupe_factor, group)])
     yield tokens, pairs
     order = rng_for(job.seed, shard, STREAM_SHUFFLE, 0).permutation(len(pairs))
     continuation = vocab.continuation if job.whole_word_mask else None
@@ -264,6 +270,9 @@ def run_shards(job: Job, shards: list[int], workers: int) -> list[dict]:
     if workers > 1 and len(tasks) > 1:
         import multiprocessing as mp
 
+        from norlm.bert.shard_tokens import encoder_for
+
+        encoder_for(_vocab(job.vocab_path).tokenizer)  # load once; forked workers inherit it
         with mp.get_context("fork").Pool(min(workers, len(tasks))) as pool:
             return list(tqdm(pool.imap(_build_one, tasks), **bar))
     return [_build_one(t) for t in tqdm(tasks, **bar)]

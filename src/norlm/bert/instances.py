@@ -1,8 +1,8 @@
 """Sentence-pair instances of bert-recipe §1.4, computed for all documents at once with numpy.
 
-The reference walks each document in Python.  Here every document is a lane of a vectorised
-state machine: in each round, every document that still has sentences left forms its next
-chunk (cumulative sentence lengths + `searchsorted`), draws its A/B split and random-next
+The reference walks each document in Python.  Here every (pass, document) is a lane of a
+vectorised state machine: in each round, every lane whose document still has sentences left forms
+its next chunk (cumulative sentence lengths + `searchsorted`), draws its A/B split and random-next
 decision, and advances its sentence pointer (rewinding over unused sentences after a random
 next, as the reference "puts them back").  A round costs a few numpy calls over all documents;
 the number of rounds is the number of chunks in the longest document.
@@ -71,29 +71,51 @@ def _chunk_end(csum: np.ndarray, first: np.ndarray, target: np.ndarray, last: np
 
 def make_pairs(shard: ShardTokens, max_seq_length: int, short_seq_prob: float, rng: np.random.Generator) -> Pairs:
     """One pass (§1.4 steps 1-6) over every document of the shard."""
+    return make_pairs_passes(shard, max_seq_length, short_seq_prob, [rng])
+
+
+def make_pairs_passes(shard: ShardTokens, max_seq_length: int, short_seq_prob: float,
+                      rngs: list[np.random.Generator]) -> Pairs:
+    """Several passes at once, pass q drawing only from rngs[q] (so the result does not depend on
+    how passes are grouped).  Each (pass, document) is a lane; the uniform numbers a lane needs
+    for its k-th chunk are drawn up front per pass into slot `doc_first + k` (a document has at
+    most as many chunks as sentences), so one round of numpy calls serves every pass."""
     max_num_tokens = max_seq_length - 3
     if max_num_tokens < 2:
         raise ValueError(f"max_seq_length {max_seq_length} leaves no room for two segments")
-    n_docs = shard.num_docs
-    if n_docs == 0:
+    n_docs, n_sent_total = shard.num_docs, shard.num_sentences
+    if n_docs == 0 or not rngs:
         return empty_pairs()
+    g = len(rngs)
     csum = shard.sent_off
     doc_first = shard.doc_sent[:-1]
     doc_last = shard.doc_sent[1:] - 1
 
-    short = rng.random(n_docs) < short_seq_prob
-    target = np.full(n_docs, max_num_tokens, np.int64)
-    target[short] = rng.integers(2, max_num_tokens, size=int(short.sum()), endpoint=True)
+    shorts, targets, uniforms = [], [], []
+    for rng in rngs:
+        short = rng.random(n_docs) < short_seq_prob
+        target = np.full(n_docs, max_num_tokens, np.int64)
+        target[short] = rng.integers(2, max_num_tokens, size=int(short.sum()), endpoint=True)
+        shorts.append(short)
+        targets.append(target)
+        uniforms.append(rng.random((4, n_sent_total)))  # a/b split, coin, random start, random document
+    short = np.concatenate(shorts)
+    target = np.concatenate(targets)
+    u = np.concatenate(uniforms, axis=1)  # [4, g * n_sent_total]
 
-    pointer = doc_first.copy()
-    active = np.arange(n_docs)
+    lane_doc = np.tile(np.arange(n_docs), g)
+    lane_pass = np.repeat(np.arange(g), n_docs)
+    pointer = np.tile(doc_first, g)
+    round_no = 0
+    active = np.arange(g * n_docs)
     out: list[tuple[np.ndarray, ...]] = []
     while active.size:
-        first, last, tgt = pointer[active], doc_last[active], target[active]
+        doc = lane_doc[active]
+        first, last, tgt = pointer[active], doc_last[doc], target[active]
         end = _chunk_end(csum, first, tgt, last)
         n_sent = end - first + 1
-        m = active.size
-        u_split, u_coin, u_start = rng.random(m), rng.random(m), rng.random(m)
+        slot = lane_pass[active] * n_sent_total + doc_first[doc] + round_no
+        u_split, u_coin, u_start, u_doc = u[0, slot], u[1, slot], u[2, slot], u[3, slot]
         a_end = np.where(n_sent >= 2, 1 + np.floor(u_split * (n_sent - 1)).astype(np.int64), 1)
         single = n_sent == 1
         random_next = single | (u_coin < 0.5)
@@ -104,15 +126,21 @@ def make_pairs(shard: ShardTokens, max_seq_length: int, short_seq_prob: float, r
         b_start = csum[first + a_end].copy()
         b_len = csum[end + 1] - b_start
         nxt = end + 1
-        same = np.zeros(m, bool)
+        same = np.zeros(active.size, bool)
 
         r = np.flatnonzero(random_next)
         if r.size:
-            tries = rng.integers(0, n_docs, size=(r.size, RANDOM_DOC_TRIES))
-            differs = tries != active[r, None]
-            pick = np.where(differs.any(axis=1), differs.argmax(axis=1), RANDOM_DOC_TRIES - 1)
-            other = tries[np.arange(r.size), pick]
-            same[r] = other == active[r]
+            other = np.minimum(np.floor(u_doc[r] * n_docs).astype(np.int64), n_docs - 1)
+            again = np.flatnonzero(other == doc[r])
+            if again.size:  # the reference tries up to 10 times for another document
+                passes = lane_pass[active[r[again]]]
+                for q in np.unique(passes):
+                    which = again[passes == q]
+                    tries = rngs[q].integers(0, n_docs, size=(which.size, RANDOM_DOC_TRIES - 1))
+                    differs = tries != doc[r[which], None]
+                    pick = np.where(differs.any(axis=1), differs.argmax(axis=1), RANDOM_DOC_TRIES - 2)
+                    other[which] = tries[np.arange(which.size), pick]
+            same[r] = other == doc[r]
             o_first, o_last = doc_first[other], doc_last[other]
             start = o_first + np.floor(u_start[r] * (o_last - o_first + 1)).astype(np.int64)
             b_end = _chunk_end(csum, start, tgt[r] - a_len[r], o_last)
@@ -121,15 +149,19 @@ def make_pairs(shard: ShardTokens, max_seq_length: int, short_seq_prob: float, r
             nxt[r] = first[r] + a_end[r]  # put the unused sentences back
         label = random_next & ~same  # NVIDIA: a "random" B from the same document is labelled IsNext
 
-        out.append((a_start, a_len, b_start, b_len, label, single, same, short[active]))
+        out.append((a_start, a_len, b_start, b_len, label, single, same, short[active], lane_pass[active]))
         pointer[active] = nxt
         active = active[nxt <= last]
+        round_no += 1
 
     cols = [np.concatenate(c) for c in zip(*out)]
-    a_start, a_len, b_start, b_len = cols[0], cols[1], cols[2], cols[3]
-    a_len, b_len, a_start, b_start = _truncate(a_len, b_len, a_start, b_start, max_num_tokens, rng)
+    a_start, a_len, b_start, b_len, inst_pass = cols[0], cols[1], cols[2], cols[3], cols[8]
+    for q, rng in enumerate(rngs):  # truncation draws per pass, in instance order
+        sel = np.flatnonzero(inst_pass == q)
+        a_len[sel], b_len[sel], a_start[sel], b_start[sel] = _truncate(a_len[sel], b_len[sel], a_start[sel],
+                                                                       b_start[sel], max_num_tokens, rng)
     return Pairs(a_start, a_len.astype(np.int32), b_start, b_len.astype(np.int32), cols[4], cols[5], cols[6],
-                 cols[7], short_docs=int(short.sum()), doc_passes=n_docs)
+                 cols[7], short_docs=int(short.sum()), doc_passes=g * n_docs)
 
 
 def _truncate(a_len, b_len, a_start, b_start, max_num_tokens, rng):

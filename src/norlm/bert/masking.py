@@ -26,20 +26,17 @@ def _candidates(input_ids: np.ndarray, lengths: np.ndarray, cls_id: int, sep_id:
 
 
 def _token_choice(cand: np.ndarray, k: np.ndarray, max_predictions: int, rng: np.random.Generator) -> np.ndarray:
-    """Boolean [N, S]: k uniformly chosen candidate positions per row."""
+    """[N, width] positions, ascending: k uniformly chosen candidates per row, then `S` as padding."""
+    n, s = cand.shape
     keys = rng.random(cand.shape, dtype=np.float32)
     keys[~cand] = 2.0
-    width = min(max_predictions, cand.shape[1])
-    if width < cand.shape[1]:
+    width = min(max_predictions, s)
+    if width < s:
         part = np.argpartition(keys, width - 1, axis=1)[:, :width]
         order = np.take_along_axis(part, np.argsort(np.take_along_axis(keys, part, axis=1), axis=1), axis=1)
     else:
         order = np.argsort(keys, axis=1)
-    chosen = np.zeros(cand.shape, bool)
-    rows = np.repeat(np.arange(cand.shape[0]), width)
-    take = (np.arange(width)[None, :] < k[:, None]).ravel()
-    chosen[rows[take], order.ravel()[take]] = True
-    return chosen
+    return np.sort(np.where(np.arange(width)[None, :] < k[:, None], order, s), axis=1)
 
 
 def _word_choice(cand: np.ndarray, input_ids: np.ndarray, continuation: np.ndarray, k: np.ndarray,
@@ -74,15 +71,16 @@ def mask_batch(input_ids: np.ndarray, lengths: np.ndarray, *, masked_lm_prob: fl
     n = input_ids.shape[0]
     cand = _candidates(input_ids, lengths, cls_id, sep_id)
     k = num_to_predict(lengths, masked_lm_prob, max_predictions)
+    s = input_ids.shape[1]
+    width = min(max_predictions, s)
     if continuation is None:
-        chosen = _token_choice(cand, k, max_predictions, rng)
+        order = _token_choice(cand, k, max_predictions, rng)
     else:
         chosen = _word_choice(cand, input_ids, continuation, k, rng)
-    count = chosen.sum(axis=1)
-    # chosen positions in ascending order, left-aligned: a stable sort of "not chosen" keys
-    width = min(max_predictions, input_ids.shape[1])
-    order = np.argsort(~chosen, axis=1, kind="stable")[:, :width]
-    valid = np.arange(width)[None, :] < count[:, None]
+        # chosen positions in ascending order, left-aligned: a stable sort of "not chosen" keys
+        order = np.argsort(~chosen, axis=1, kind="stable")[:, :width]
+        order[np.arange(width)[None, :] >= chosen.sum(axis=1)[:, None]] = s
+    valid = order < s
     positions = np.where(valid, order, 0)
     rows = np.arange(n)[:, None]
     labels = np.where(valid, input_ids[rows, positions], 0)

@@ -89,7 +89,7 @@ class _Encoder:
 _ENCODERS: dict[int, _Encoder] = {}
 
 
-def _encoder(tokenizer) -> _Encoder:
+def encoder_for(tokenizer) -> _Encoder:
     if id(tokenizer) not in _ENCODERS:
         _ENCODERS[id(tokenizer)] = _Encoder(tokenizer)
     return _ENCODERS[id(tokenizer)]
@@ -121,7 +121,7 @@ def _decode_block(raw_lines: list[bytes], first_lineno: int, path: Path, bad: li
 def read_shard(path: str | Path, tokenizer, lines_per_batch: int = LINES_PER_BATCH) -> ShardTokens:
     """Read and tokenise one shard; undecodable lines are skipped, counted and reported."""
     path = Path(path)
-    encode = _encoder(tokenizer)
+    encode = encoder_for(tokenizer)
     id_chunks: list[np.ndarray] = []
     len_chunks: list[np.ndarray] = []
     doc_chunks: list[np.ndarray] = []

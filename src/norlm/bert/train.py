@@ -420,7 +420,7 @@ def _run(args, cfg) -> int:
     status = "completed"
     while int(state.global_step.numpy()) < stop_at:
         t0 = time.time()
-        metrics = trainer.step(batches, seed)
+        metrics = dist.mean_metrics(trainer.step(batches, seed))  # logs show the mean over ranks
         dt = time.time() - t0
         since_restart += 1
         if since_restart > 6:

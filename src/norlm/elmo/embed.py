@@ -80,7 +80,8 @@ class ElmoEmbedder:
                 var = self.model.vars[var_name]
                 value = h5[name][...]
                 if tuple(value.shape) != tuple(var.shape):
-                    raise ValueError(f"{path}: dataset {name!r} has shape {value.shape}, options imply {tuple(var.shape)}")
+                    raise ValueError(f"{path}: dataset {name!r} has shape {value.shape}, "
+                                     f"options imply {tuple(var.shape)}")
                 var.assign(value.astype(np.float32))
                 loaded.add(var_name)
         missing = sorted(set(self.model.vars) - loaded)

@@ -51,7 +51,7 @@ def write_hdf5(path: Path, weights: dict[str, np.ndarray]) -> list[str]:
                 if "softmax" in tf1_name:
                     continue
                 name = hdf5_name(tf1_name)
-                h5.create_dataset(name, data=np.asarray(weights[tf1_name], dtype=np.float32))
+                h5.create_dataset(name, data=np.asarray(weights[tf1_name], dtype=np.float32), track_times=False)
                 names.append(name)
     return names
 

@@ -107,19 +107,21 @@ class ElmoModel(tf.Module):
         table = self.vars["lm/char_embed"]
         if shifted:
             table = tf.concat([tf.zeros([1, self.char_dim]), table], axis=0)
-        emb = tf.nn.embedding_lookup(table, char_ids)  # (B, T, C, D)
+        shape = tf.shape(char_ids)
+        # one "image" of height 1 per token: the same conv2d as bilm-tf's (B, T, C, D) layout, but
+        # markedly faster on CPU with oneDNN
+        emb = tf.nn.embedding_lookup(table, tf.reshape(char_ids, [-1, 1, shape[2]]))  # (B·T, 1, C, D)
         pooled = []
         for i in range(len(self.filters)):
             conv = tf.nn.conv2d(emb, self.vars[f"lm/CNN/W_cnn_{i}"], strides=1, padding="VALID")
-            conv = tf.reduce_max(conv + self.vars[f"lm/CNN/b_cnn_{i}"], axis=2)  # max-pool, then activation
+            conv = tf.reduce_max(conv + self.vars[f"lm/CNN/b_cnn_{i}"], axis=[1, 2])  # max-pool, then activation
             pooled.append(self.activation(conv))
-        x = tf.concat(pooled, axis=-1)
-        shape = tf.shape(x)
-        x = tf.reshape(x, [-1, self.n_filters])
+        x = tf.concat(pooled, axis=-1)  # (B·T, n_filters)
         for h in range(self.n_highway):
-            v = lambda n: self.vars[f"lm/CNN_high_{h}/{n}"]  # noqa: E731
-            gate = tf.sigmoid(tf.matmul(x, v("W_carry")) + v("b_carry"))
-            transform = tf.nn.relu(tf.matmul(x, v("W_transform")) + v("b_transform"))
+            w_carry, b_carry, w_transform, b_transform = (
+                self.vars[f"lm/CNN_high_{h}/{n}"] for n in ("W_carry", "b_carry", "W_transform", "b_transform"))
+            gate = tf.sigmoid(tf.matmul(x, w_carry) + b_carry)  # bilm-tf's "carry" gates the transform branch
+            transform = tf.nn.relu(tf.matmul(x, w_transform) + b_transform)
             x = gate * transform + (1.0 - gate) * x
         if "lm/CNN_proj/W_proj" in self.vars:
             x = tf.matmul(x, self.vars["lm/CNN_proj/W_proj"]) + self.vars["lm/CNN_proj/b_proj"]

@@ -61,13 +61,15 @@ def check_options(options: dict, where: str = "options.json") -> None:
                 raise ValueError(f"{where}: missing key '{path}'")
             node = node[part]
     if options["char_cnn"]["activation"] not in ("relu", "tanh"):
-        raise ValueError(f"{where}: char_cnn.activation must be relu or tanh, got {options['char_cnn']['activation']!r}")
+        raise ValueError(f"{where}: char_cnn.activation must be relu or tanh, "
+                         f"got {options['char_cnn']['activation']!r}")
     nf = sum(n for _, n in options["char_cnn"]["filters"])
     if nf < options["lstm"]["projection_dim"]:
         raise ValueError(f"{where}: the char CNN has {nf} filters, fewer than lstm.projection_dim "
                          f"{options['lstm']['projection_dim']} (loaders need n_filters >= projection_dim)")
     if not 1 <= options["lstm"]["n_layers"] <= 8:
-        raise ValueError(f"{where}: lstm.n_layers must be 1..8 (the loaders' name table), got {options['lstm']['n_layers']}")
+        raise ValueError(f"{where}: lstm.n_layers must be 1..8 (the loaders' name table), "
+                         f"got {options['lstm']['n_layers']}")
 
 
 def read_options(path: str | os.PathLike) -> dict:

@@ -89,7 +89,10 @@ def render_script(job: Job, cfg: Any, profile: ClusterProfile, account: str, ove
     work = work_dir(cfg).resolve()
     done_file = work / job.done
     modules = cfg.hpc.modules or (profile.modules_gpu if job.kind == "gpu" else profile.modules_cpu)
-    srun = ["--kill-on-bad-exit=1"] + ([f"--mpi={profile.srun_mpi}"] if profile.srun_mpi else [])
+    # a failed rank ends the step at once, except in training: after SIGUSR1 the workers stop one
+    # by one while rank 0 is still writing the checkpoint, which must not be killed
+    srun = [] if job.signal_seconds else ["--kill-on-bad-exit=1"]
+    srun += [f"--mpi={profile.srun_mpi}"] if profile.srun_mpi else []
     values = {
         "title": f"{job.stage}" + (f" phase {job.phase}" if job.phase else ""),
         "stage": job.stage,
@@ -103,7 +106,7 @@ def render_script(job: Job, cfg: Any, profile: ClusterProfile, account: str, ove
         "local_scratch": profile.local_scratch,
         "config": Path(cfg.source).resolve(),
         "overrides": " ".join(shlex.quote(o) for o in overrides),
-        "srun_flags": " ".join(srun),
+        "srun": " ".join(["srun", *srun]),
         "signal_seconds": job.signal_seconds,
         "shard_args": "--shard-index ${SLURM_ARRAY_TASK_ID:-0} --num-shards ${SLURM_ARRAY_TASK_COUNT:-1}"
         if job.array > 1 else "",

@@ -1,0 +1,141 @@
+"""BERT training on 2 ranks equals 1 process with the doubled batch; kill, fail fast, resume exactly.
+
+fp32 on CPU.  2 ranks x micro-batch B x ACCUM micro-batches must end with the weights of 1 process x
+2B x ACCUM fed the same examples (records.py lays the files out so), under Horovod's MPI controller
+(mpirun) and its Gloo controller (horovodrun --gloo).  Runs are tiny; each start costs ~10 s of imports.
+"""
+from __future__ import annotations
+
+import shutil
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from norlm.bert.checkpoint import read_state
+from norlm.dllogger import read_dllog, training_points
+from tests.multiworker import launch
+from tests.multiworker.launch import ACCUM, B, SAVE_EVERY, STEPS, max_diff, tensors
+from tests.multiworker.records import write_layouts, write_vocab_and_model
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def layout(tmp_path_factory):
+    root = tmp_path_factory.mktemp("mw-train")
+    single, ranks = write_layouts(root / "data", n=64, per_rank_batch=B)
+    vocab, model = write_vocab_and_model(root)
+    return {"root": root, "single": single, "ranks": ranks, "vocab": vocab, "model": model}
+
+
+def _args(layout, input_key: str, out: Path, batch: int, *extra: str) -> list[str]:
+    return launch.train_args(layout[input_key], out, layout["vocab"], layout["model"], batch, *extra)
+
+
+@pytest.fixture(scope="module")
+def single_run(layout):
+    out = layout["root"] / "single-out"
+    launch.run("single", _args(layout, "single", out, 2 * B), layout["root"] / "work")
+    return out
+
+
+@pytest.fixture(scope="module")
+def mpi_run(layout):
+    out = layout["root"] / "mpi-out"
+    log = launch.run("mpi", _args(layout, "ranks", out, B), layout["root"] / "work")
+    return out, log
+
+
+def _losses(out: Path) -> dict[int, float]:
+    return {p["step"]: p["data"]["total_loss"] for p in training_points(read_dllog(out / "dllog.json"))}
+
+
+def _check_equal_to_single(two_rank_out: Path, single_out: Path) -> None:
+    final = f"model.ckpt-{STEPS}"
+    ref = tensors(single_out / final, "model/")
+    assert len(ref) > 30  # every weight of the 2-layer model
+    assert max_diff(tensors(two_rank_out / final, "model/"), ref) <= 1e-5
+    # the comparison can fail: a few updates move the weights far more than the tolerance
+    assert max_diff(tensors(single_out / f"model.ckpt-{STEPS - SAVE_EVERY}", "model/"), ref) > 1e-3
+    # optimiser slots agree too, and both runs consumed ACCUM micro-batches per update
+    assert max_diff(tensors(two_rank_out / final, "optimizer/"), tensors(single_out / final, "optimizer/")) <= 1e-5
+    assert read_state(two_rank_out)["input_position"] == read_state(single_out)["input_position"] == STEPS * ACCUM
+    assert read_state(two_rank_out)["world_size"] == 2
+    # the logged losses are the mean over ranks, hence the losses of the whole global batch
+    two, one = _losses(two_rank_out), _losses(single_out)
+    assert sorted(two) == sorted(one) and len(one) >= STEPS // 2
+    np.testing.assert_allclose([two[s] for s in sorted(two)], [one[s] for s in sorted(one)], rtol=1e-4)
+
+
+def test_two_ranks_mpirun_equal_one_process_with_double_batch(single_run, mpi_run):
+    out, log = mpi_run
+    assert "global batch 16 (4 x 2 x 2)" in log
+    _check_equal_to_single(out, single_run)
+    # rank 0 alone writes checkpoints, DLLogger and TensorBoard
+    assert len(list((out / "tensorboard").glob("events.out.tfevents.*"))) == 1
+    assert sum(1 for line in (out / "dllog.json").read_text().splitlines() if '"step": 2,' in line) == 1
+    assert log.count("bert-train phase 1: done at step") == 1
+
+
+def test_two_ranks_gloo_equal_one_process_with_double_batch(layout, single_run):
+    out = layout["root"] / "gloo-out"
+    log = launch.run("gloo", _args(layout, "ranks", out, B), layout["root"] / "work")
+    assert "global batch 16 (4 x 2 x 2)" in log
+    _check_equal_to_single(out, single_run)
+
+
+def test_killed_rank_fails_fast_and_the_job_resumes_exactly(layout, mpi_run):
+    reference, _ = mpi_run
+    out = layout["root"] / "killed-out"
+    args = _args(layout, "ranks", out, B)
+    proc = launch.start("mpi", args, layout["root"] / "work")
+    first = out / f"model.ckpt-{SAVE_EVERY}.index"
+    deadline = time.time() + 240
+    while not first.exists() and proc.poll() is None and time.time() < deadline:
+        time.sleep(0.02)
+    victim = launch.rank_process(proc, 1)
+    assert victim is not None, "rank 1 not found"
+    victim.send_signal(signal.SIGKILL)
+    killed = time.time()
+    try:
+        log = proc.communicate(timeout=60)[0]
+    except subprocess.TimeoutExpired:
+        launch.stop_tree(proc)
+        pytest.fail("the job hung for 60 s after rank 1 was killed")
+    waited = time.time() - killed
+    print(f"job exited {waited:.1f} s after kill -9 of rank 1")
+    assert proc.returncode != 0 and waited < 60
+    assert "rank 1" in log and "signal 9" in log, log[-3000:]
+    assert not (out / "final.json").exists()
+    killed_at = read_state(out)["global_step"]
+    assert SAVE_EVERY <= killed_at < STEPS
+
+    other_world = layout["root"] / "killed-copy"
+    shutil.copytree(out, other_world)
+
+    # same command, same world size: continues from the newest checkpoint, bit for bit
+    log = launch.run("mpi", args, layout["root"] / "work")
+    assert f"resumed from {out}/model.ckpt-{killed_at}" in log
+    a, b = tensors(out / f"model.ckpt-{STEPS}"), tensors(reference / f"model.ckpt-{STEPS}")
+    assert any(k.startswith("optimizer/") for k in a) and any(k.startswith("state/") for k in a)
+    assert a.keys() == b.keys()
+    assert [k for k in a if not np.array_equal(a[k], b[k])] == []
+
+    # another world size may resume too: it says so and starts the data order again
+    log = launch.run("single", _args(layout, "ranks", other_world, B, "--stop-at", str(killed_at + 1)),
+                     layout["root"] / "work")
+    assert "checkpoint was written by 2 worker(s), now 1: the data order restarts" in log
+    state = read_state(other_world)
+    assert state["global_step"] == killed_at + 1 and state["world_size"] == 1 and state["input_position"] == ACCUM
+
+
+def test_fewer_files_than_ranks_is_refused(layout):
+    proc = launch.start("mpi", _args(layout, "single", layout["root"] / "one-file-out", B), layout["root"] / "work")
+    log = proc.communicate(timeout=240)[0]
+    assert proc.returncode != 0
+    assert "1 input file(s) for 2 ranks" in log, log[-3000:]
+    assert not (layout["root"] / "one-file-out" / "final.json").exists()
