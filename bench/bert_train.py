@@ -1,7 +1,7 @@
 """Benchmark: BERT pretraining throughput (sequences/s) of our TF trainer vs HF transformers (PyTorch), CPU.
 
 Both sides run one full training update per step (forward, backward, optimiser) on the same shapes,
-batch and thread count, one after the other in this process: ours = `norlm.bert.train.Trainer`
+batch and thread count, one after the other, each in its own subprocess: ours = `norlm.bert.train.Trainer`
 (NVLAMB, MLM + NSP, fp32, deterministic ops as in training); baseline = `transformers.BertForPreTraining`
 with `torch.optim.AdamW`.  Then a FLOP count per sequence turns the BERT-base measurement into an
 *estimate* for a GPU (no GPU here), anchored on NVIDIA's published BERT-large numbers (bert-recipe §4).
@@ -13,8 +13,10 @@ Results are appended to bench/RESULTS.md as the `## bert-train` section.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -105,33 +107,67 @@ def bench_hf(cfg, batch: int, steps: int, warmup: int) -> float:
     return batch * steps / (time.perf_counter() - t0)
 
 
+def shape(name: str):
+    from norlm.bert.model import BertConfig
+
+    if name == "tiny":
+        return ("tiny (demo.json, 2x128, V=8000)",
+                BertConfig.from_json(REPO / "configs/bert/demo.json").replace(vocab_size=8000), 32)
+    return ("BERT-base (norbert1.json, 12x768, V=32922)", BertConfig.from_json(REPO / "configs/bert/norbert1.json"), 8)
+
+
+def worker(side: str, name: str, threads: int, steps: int, warmup: int) -> None:
+    """One measurement in a fresh process, so TF and torch thread pools never compete."""
+    if side == "ours":
+        import tensorflow as tf
+
+        tf.config.threading.set_intra_op_parallelism_threads(threads)
+        tf.config.threading.set_inter_op_parallelism_threads(threads)
+        tf.config.experimental.enable_op_determinism()  # as `norlm bert-train` runs by default
+        _, cfg, batch = shape(name)
+        print(json.dumps({"seq_s": bench_ours(cfg, batch, steps, warmup), "version": tf.__version__}))
+    else:
+        import torch
+
+        torch.set_num_threads(threads)
+        torch.set_num_interop_threads(threads)
+        _, cfg, batch = shape(name)
+        print(json.dumps({"seq_s": bench_hf(cfg, batch, steps, warmup), "version": torch.__version__}))
+
+
+def measure(side: str, name: str, threads: int, steps: int, warmup: int) -> dict:
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", OMP_NUM_THREADS=str(threads))
+    proc = subprocess.run([sys.executable, __file__, "--worker", side, "--shape", name, "--threads", str(threads),
+                           "--steps", str(steps), "--warmup", str(warmup)], capture_output=True, text=True, env=env)
+    if proc.returncode != 0:
+        raise RuntimeError(f"{side} {name} failed:\n{proc.stderr[-3000:]}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--threads", type=int, default=os.cpu_count() or 1)
-    parser.add_argument("--steps", type=int, default=3, help="timed updates per model (BERT-base)")
+    parser.add_argument("--steps", type=int, default=3, help="timed updates per model (BERT-base; tiny uses 20)")
+    parser.add_argument("--warmup", type=int, default=None, help=argparse.SUPPRESS)
     parser.add_argument("--quick", action="store_true", help="tiny model only")
     parser.add_argument("--no-write", action="store_true", help="do not append to bench/RESULTS.md")
+    parser.add_argument("--worker", choices=("ours", "hf"), default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--shape", choices=("tiny", "base"), default="tiny", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    import tensorflow as tf
-
-    tf.config.threading.set_intra_op_parallelism_threads(args.threads)
-    tf.config.threading.set_inter_op_parallelism_threads(args.threads)
-    tf.config.experimental.enable_op_determinism()  # as `norlm bert-train` runs by default
-    import torch
-
-    torch.set_num_threads(args.threads)
+    if args.worker:
+        worker(args.worker, args.shape, args.threads, args.steps, args.warmup or 1)
+        return 0
     from norlm.bert.model import BertConfig
 
-    shapes = [("tiny (demo.json, 2x128, V=8000)",
-               BertConfig.from_json(REPO / "configs/bert/demo.json").replace(vocab_size=8000), 32, 20, 3)]
-    if not args.quick:
-        shapes.append(("BERT-base (norbert1.json, 12x768, V=32922)",
-                       BertConfig.from_json(REPO / "configs/bert/norbert1.json"), 8, args.steps, 1))
     rows = []
-    for name, cfg, batch, steps, warmup in shapes:
-        ours = bench_ours(cfg, batch, steps, warmup)
-        hf = bench_hf(cfg, batch, steps, warmup)
+    versions = {}
+    for key in (("tiny",) if args.quick else ("tiny", "base")):
+        name, cfg, batch = shape(key)
+        steps, warmup = (20, 3) if key == "tiny" else (args.steps, 1)
+        ours_run = measure("ours", key, args.threads, steps, warmup)
+        hf_run = measure("hf", key, args.threads, steps, warmup)
+        versions = {"tf": ours_run["version"], "torch": hf_run["version"]}
+        ours, hf = ours_run["seq_s"], hf_run["seq_s"]
         gflop = flops_per_sequence(cfg) / 1e9
         rows.append((name, batch, ours, hf, ours / hf, gflop, ours * gflop))
         print(f"{name}: batch {batch}, seq {SEQ}: ours {ours:.2f} seq/s, HF PyTorch {hf:.2f} seq/s, "
@@ -161,7 +197,7 @@ def main() -> int:
     lines = ["", "## bert-train", "",
              f"`{Path(sys.executable).name} bench/bert_train.py --threads {args.threads} --steps {args.steps}"
              f"{' --quick' if args.quick else ''}` on {os.cpu_count()} CPU cores ({cpu}, {platform.platform()}), "
-             f"TF {tf.__version__}, torch {torch.__version__}; {args.threads} threads each; other jobs were "
+             f"TF {versions['tf']}, torch {versions['torch']}; {args.threads} threads each, each side in its own process; other jobs were "
              f"running on the machine (load average {os.getloadavg()[0]:.1f}), so absolute numbers are noisy.",
              "One training update per step at seq 128 / 20 masked positions, fp32. Ours: NVLAMB, MLM head on the "
              "masked positions only (as NVIDIA). HF: `BertForPreTraining` + AdamW + clip (its MLM head scores "

@@ -24,7 +24,8 @@ class SlurmCluster:
     def run(self, *cmd: str, check: bool = True, timeout: float = 300) -> subprocess.CompletedProcess:
         proc = subprocess.run(list(cmd), capture_output=True, text=True, env=self.env, timeout=timeout)
         if check and proc.returncode != 0:
-            raise AssertionError(f"{' '.join(cmd)} exited {proc.returncode}\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
+            raise AssertionError(f"{' '.join(cmd)} exited {proc.returncode}\n"
+                                 f"{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
         return proc
 
     def job(self, job_id: str) -> dict[str, str]:

@@ -105,7 +105,8 @@ def test_refuses_more_gpus_than_the_nodes_have():
 
 def test_refuses_jobs_over_partition_limits():
     puhti = load_profile("puhti")
-    over_time = load_config("configs/smoke.toml", ["hpc.bert_train.partition=gputest", 'hpc.bert_train.time="00:30:00"'])
+    over_time = load_config("configs/smoke.toml",
+                            ["hpc.bert_train.partition=gputest", 'hpc.bert_train.time="00:30:00"'])
     with pytest.raises(RenderError, match="time 00:30:00 is over the partition's limit 00:15:00"):
         resolve_job("bert-train", 1, over_time.hpc, puhti)
     cpus = load_config("configs/smoke.toml", ["hpc.corpus.tasks_per_node=41"])

@@ -144,8 +144,7 @@ def read_shard(path: str | Path, tokenizer, lines_per_batch: int = LINES_PER_BAT
                 continue
             ids = encode([texts[i] for i in keep])
             lengths = np.fromiter(map(len, ids), dtype=np.int64, count=len(ids))
-            id_chunks.append(np.fromiter(itertools.chain.from_iterable(ids), dtype=np.int32,
-                                         count=int(lengths.sum())))
+            id_chunks.append(np.array(list(itertools.chain.from_iterable(ids)), dtype=np.int32))
             len_chunks.append(lengths)
             doc_chunks.append(doc_of_line[keep])
     if len(bad) > MAX_REPORTED_BAD_LINES:

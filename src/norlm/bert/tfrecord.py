@@ -120,10 +120,7 @@ def _varint_slots(x: np.ndarray) -> tuple[np.ndarray, np.ndarray | None, np.ndar
     for b in range(nb):
         more = x >= (1 << (7 * (b + 1)))
         out[:, :, b] = ((x >> (7 * b)) & 0x7F) | (more << 7)
-        if b == 0:
-            valid[:, :, 0] = True
-        else:
-            valid[:, :, b] = x >= (1 << (7 * b))
+        valid[:, :, b] = True if b == 0 else x >= (1 << (7 * b))
     valid = valid.reshape(n, m * nb)
     return out.reshape(n, m * nb), valid, valid.sum(axis=1)
 
@@ -235,8 +232,9 @@ def frame_records(prefix: np.ndarray, prefix_len: np.ndarray, suffix: np.ndarray
     # one row per record: [padding | length, crc | data | crc], data right-aligned so the CRC
     # runs over whole columns; the used bytes in row order are the file's bytes
     framed = np.zeros((n, 12 + width + 4), np.uint8)
+    used = np.arange(width + 16)[None, :] >= pad[:, None]
     var_width = width - fixed
-    framed[:, 12:12 + var_width][np.arange(var_width)[None, :] >= pad[:, None]] = prefix
+    framed[:, 12:12 + var_width][used[:, :var_width]] = prefix  # data column c is used when c >= pad
     framed[:, 12 + var_width:12 + width] = suffix
     crc = _pad_states(width)[pad].astype(np.uint32)
     low, high = _word_tables()
@@ -251,7 +249,7 @@ def frame_records(prefix: np.ndarray, prefix_len: np.ndarray, suffix: np.ndarray
     framed[:, 12 + width:] = data_crc.astype("<u4").view(np.uint8).reshape(n, 4)
     header_cols = pad[:, None] + np.arange(12)[None, :]
     framed[np.arange(n)[:, None], header_cols] = np.concatenate([length_bytes, len_crc], axis=1)
-    out = framed[np.arange(width + 16)[None, :] >= pad[:, None]]
+    out = framed[used]
     offsets = np.zeros(n + 1, np.int64)
     np.cumsum(lengths + 16, out=offsets[1:])
     return out, offsets

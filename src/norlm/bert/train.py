@@ -478,6 +478,12 @@ def _run(args, cfg) -> int:
     if root:
         keeper.save()
     final_step = int(state.global_step.numpy())
+    eval_results = None
+    if args.eval_dir and root and status == "completed":
+        eval_results = evaluate(trainer, args.eval_dir, bcfg, seq_len, max_pred)
+        write_json(out_dir / "eval_results.json", eval_results)
+        print("eval: " + "  ".join(f"{k} {v:.4f}" if isinstance(v, float) else f"{k} {v}"
+                                   for k, v in eval_results.items()), flush=True)
     if status != "completed" or final_step < total:
         if root:
             dll.close()
@@ -486,10 +492,6 @@ def _run(args, cfg) -> int:
                   f"checkpoint {keeper.latest}; rerun the same command to resume")
         return 0 if status == "completed" else 143
 
-    eval_results = None
-    if args.eval_dir and root:
-        eval_results = evaluate(trainer, args.eval_dir, bcfg, seq_len, max_pred)
-        write_json(out_dir / "eval_results.json", eval_results)
     if root:
         steady_tp = global_batch / float(np.mean(steady)) if steady else None
         if steady_tp is not None:

@@ -44,8 +44,9 @@ def main(args: argparse.Namespace, cfg) -> int:
     if not shards:
         print(f"elmo-vocab: no corpus shards (*.txt.gz, *.txt) in {corpus}", file=sys.stderr)
         return 1
-    counts, stats = count_shards(dist.split(shards), progress=dist.is_root())
-    parts = dist.allgather_object((counts, stats))
+    # per-shard results merged in shard order, so the skipped-line examples match one process's exactly
+    mine = tqdm(dist.split_indexed(shards), desc="elmo-vocab: counting", unit="shard", disable=not dist.is_root())
+    parts = dist.allgather_ordered([(i, count_shards([shard], progress=False)) for i, shard in mine])
     if not dist.is_root():
         return 0
     counts = Counter()

@@ -113,6 +113,11 @@ def main(args: argparse.Namespace, cfg) -> int:
         print(f"norlm evaluate: {exc}", file=sys.stderr)
         return 2
 
+    pairs = [(task, lang) for task in tasks for lang in langs if task != "sentiment" or lang == "nob"]
+    if not pairs:
+        print("norlm evaluate: NoReC_sentence is Bokmål only; use --lang nob or both for sentiment", file=sys.stderr)
+        return 2
+
     from norlm.evaluate.runner import Runner
 
     runner = Runner(cfg, eval_dir, seeds, force=args.force)
@@ -126,16 +131,13 @@ def main(args: argparse.Namespace, cfg) -> int:
             print(f"warning: skipping model {spec['name']}: {missing}", file=sys.stderr)
             skipped_models.append(f"{spec['name']}: {missing}")
             continue
-        for task in tasks:
-            for lang in langs:
-                if task == "sentiment" and lang != "nob":
-                    continue
-                try:
-                    runner.run(spec, task, lang)
-                except DataError as exc:
-                    print(f"norlm evaluate: {task}/{lang}/{spec['name']}: {exc}", file=sys.stderr)
-                    return 1
-                done += 1
+        for task, lang in pairs:
+            try:
+                runner.run(spec, task, lang)
+            except DataError as exc:
+                print(f"norlm evaluate: {task}/{lang}/{spec['name']}: {exc}", file=sys.stderr)
+                return 1
+            done += 1
     if done == 0:
         print("norlm evaluate: nothing to evaluate (no model available)", file=sys.stderr)
         return 1

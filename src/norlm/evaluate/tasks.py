@@ -78,6 +78,9 @@ def load_task(task: str, lang: str, data_dir: str | Path, ecfg, seed: int) -> Ta
         ud_dir = data_dir / "ud27" / UD_FOLDERS[lang][0]
         train_dir = Path(ecfg.ud_train_dir) if ecfg.ud_train_dir else ud_dir
         train_path = _ud_path(train_dir, lang, "train")
+        if train_path is None and ecfg.ud_train_dir:
+            raise DataError(f"{train_dir}: no {UD_FOLDERS[lang][1]}-ud-train.conllu[.gz] (evaluate.ud_train_dir); "
+                            f"fetch it with `norlm data fetch ud27-{lang}-train --dest {train_dir}`")
         dev = read_conllu(_require(_ud_path(ud_dir, lang, "dev"), f"{ud_dir} UD 2.7 dev"))
         reads["test"] = read_conllu(_require(_ud_path(ud_dir, lang, "test"), f"{ud_dir} UD 2.7 test"))
         if train_path is not None:

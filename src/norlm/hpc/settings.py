@@ -18,7 +18,7 @@ class JobSize:
     cpus_per_task: int | None = None
     gpus_per_node: int | None = None
     mem_per_cpu_gb: int | None = None
-    time: str | None = None  # Slurm time, e.g. "2-00:00:00"
+    time: str | None = None  # Slurm time as a quoted string, e.g. "2-00:00:00"
     array: int | None = None  # job-array size (bert-data shards); 1 = no array
     signal_seconds: int | None = None  # send SIGUSR1 this long before the time limit (training)
     chain: int | None = None  # follow-up jobs that resume training after a time limit

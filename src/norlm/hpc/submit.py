@@ -38,7 +38,8 @@ def sbatch(script: Path, *options: str) -> str:
     try:
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
     except FileNotFoundError:
-        raise SubmitError("sbatch not found: submit on a Slurm login node (or start recipes/local/cluster.sh)") from None
+        raise SubmitError("sbatch not found: submit on a Slurm login node "
+                          "(or start recipes/local/cluster.sh)") from None
     if proc.returncode != 0:
         raise SubmitError(f"{' '.join(cmd)} failed ({proc.returncode}): {proc.stderr.strip()}")
     return proc.stdout.strip().split(";")[0]

@@ -60,7 +60,8 @@ def write_config(out: Path, profiles: list[str]) -> Path:
             if not dev.is_symlink():
                 dev.symlink_to("/dev/null")
         gres.append(f"gpu:{gtype}:{per_type}")
-        lines.append(f"NodeName=localhost Name=gpu Type={gtype} File={out}/fakedev/nvidia[{first}-{first + per_type - 1}]")
+        devices = f"{out}/fakedev/nvidia[{first}-{first + per_type - 1}]"
+        lines.append(f"NodeName=localhost Name=gpu Type={gtype} File={devices}")
     if nvme:
         gres.append(f"nvme:{nvme}")
         lines.append(f"NodeName=localhost Name=nvme Count={nvme}")

@@ -1,0 +1,123 @@
+"""Benchmark: 1 -> 2 worker weak scaling of BERT pretraining throughput on CPU (`norlm bert-train`).
+
+Weak scaling: every rank keeps the same micro-batch, so 2 workers process twice the global batch per
+update; efficiency = throughput(2 workers) / (2 x throughput(1 worker)).  Both runs use the real CLI,
+one after the other in this process tree: the baseline as a plain process, then `mpirun -np 2`
+(Horovod, MPI controller).  Each rank gets 1 intra-op and 1 inter-op thread in both runs, so 2 ranks
+on 2 cores is a fair comparison with 1 rank on 1 core.  Throughput is the trainer's steady-state
+value from final.json (global batch / mean update time after the first 6 updates).
+
+    .venv/bin/python bench/bert_scaling.py                # tiny and larger config
+    .venv/bin/python bench/bert_scaling.py --configs tiny --steps 30
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+SEQ, PRED, VOCAB = 128, 20, 2000
+SHAPES = {  # name: (layers, hidden, heads, intermediate, per-rank micro-batch, updates)
+    "tiny": (2, 64, 2, 256, 16, 40),
+    "larger": (4, 256, 4, 1024, 8, 20),
+}
+MPIRUN = ["mpirun", "--allow-run-as-root", "--oversubscribe", "-np", "2", "--bind-to", "none", "-mca", "btl",
+          "self,tcp", "-mca", "btl_tcp_if_include", "lo", "-x", "PATH", "-x", "PYTHONPATH", "-x",
+          "TF_CPP_MIN_LOG_LEVEL", "-x", "TF_NUM_INTRAOP_THREADS", "-x", "TF_NUM_INTEROP_THREADS", "-x",
+          "OMP_NUM_THREADS", "-x", "NORLM_WORK"]
+
+
+def write_data(root: Path, n: int = 512) -> tuple[Path, Path]:
+    """A vocab.txt and 2 TFRecord files of random instances (one file per rank)."""
+    import tensorflow as tf
+
+    words = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"] + [f"w{i}" for i in range(VOCAB - 5)]
+    vocab = root / "vocab.txt"
+    vocab.write_text("".join(w + "\n" for w in words))
+    data = root / "tfrecords"
+    data.mkdir()
+    rng = np.random.default_rng(0)
+    writers = [tf.io.TFRecordWriter(str(data / f"{i:04d}.tfrecord")) for i in range(2)]
+    for i in range(n):
+        ids = rng.integers(5, VOCAB, SEQ)
+        feats = {"input_ids": ids, "input_mask": np.ones(SEQ, np.int64), "segment_ids": (np.arange(SEQ) >= SEQ // 2),
+                 "masked_lm_positions": np.sort(rng.choice(np.arange(1, SEQ), PRED, replace=False)),
+                 "masked_lm_ids": rng.integers(5, VOCAB, PRED), "next_sentence_labels": [int(rng.integers(2))]}
+        feature = {k: tf.train.Feature(int64_list=tf.train.Int64List(value=np.asarray(v, np.int64).tolist()))
+                   for k, v in feats.items()}
+        feature["masked_lm_weights"] = tf.train.Feature(float_list=tf.train.FloatList(value=[1.0] * PRED))
+        writers[i % 2].write(tf.train.Example(features=tf.train.Features(feature=feature)).SerializeToString())
+    for w in writers:
+        w.close()
+    return vocab, data
+
+
+def run(workers: int, name: str, root: Path, vocab: Path, data: Path) -> dict:
+    layers, hidden, heads, inter, batch, steps = SHAPES[name]
+    model = root / f"{name}.json"
+    model.write_text(json.dumps({"attention_probs_dropout_prob": 0.1, "hidden_act": "gelu", "hidden_dropout_prob": 0.1,
+                                 "hidden_size": hidden, "initializer_range": 0.02, "intermediate_size": inter,
+                                 "max_position_embeddings": 512, "num_attention_heads": heads,
+                                 "num_hidden_layers": layers, "type_vocab_size": 2, "vocab_size": 0}))
+    out = root / f"{name}-{workers}w"
+    cmd = [sys.executable, "-m", "norlm", "bert-train", "--config", "smoke", "--input-dir", str(data),
+           "--output-dir", str(out), "--vocab", str(vocab), f"bert.model_config={model}",
+           f"bert_data.phase1.max_seq_length={SEQ}", f"bert_data.phase1.max_predictions_per_seq={PRED}",
+           f"bert.phase1.train_batch_size={batch}", f"bert.phase1.train_steps={steps}",
+           "bert.save_checkpoints_steps=100000", "bert.console_steps=10", "bert.display_loss_steps=10"]
+    if workers == 2:
+        cmd = MPIRUN + cmd
+    env = dict(os.environ, PYTHONPATH=str(REPO / "src"), NORLM_WORK=str(root / "work"), TF_CPP_MIN_LOG_LEVEL="2",
+               TF_NUM_INTRAOP_THREADS="1", TF_NUM_INTEROP_THREADS="1", OMP_NUM_THREADS="1",
+               OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1")
+    t0 = time.time()
+    proc = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True)
+    if proc.returncode != 0:
+        sys.exit(f"{name} with {workers} worker(s) failed:\n{proc.stdout[-2000:]}\n{proc.stderr[-3000:]}")
+    final = json.loads((out / "final.json").read_text())
+    return {"config": name, "workers": workers, "global_batch": final["global_batch"],
+            "seq_s": final["steady_throughput_seq_s"], "wall_s": round(time.time() - t0, 1)}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--configs", nargs="+", default=list(SHAPES), choices=list(SHAPES))
+    parser.add_argument("--steps", type=int, default=None, help="updates per run (default per config)")
+    args = parser.parse_args()
+    if args.steps:
+        for k, v in SHAPES.items():
+            SHAPES[k] = (*v[:5], args.steps)
+    print(f"machine: {platform.node()} {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+          f"load {os.getloadavg()[0]:.1f}; 1 intra-op thread per rank; seq {SEQ}, fp32", flush=True)
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="bert-scaling-") as tmp:
+        root = Path(tmp)
+        vocab, data = write_data(root)
+        for name in args.configs:
+            one = run(1, name, root, vocab, data)
+            two = run(2, name, root, vocab, data)
+            eff = two["seq_s"] / (2 * one["seq_s"])
+            layers, hidden, heads, inter, batch, steps = SHAPES[name]
+            rows.append((name, f"{layers}L H{hidden} I{inter}", batch, steps, one["seq_s"], two["seq_s"], eff))
+            print(f"{name}: 1 worker {one['seq_s']:.1f} seq/s, 2 workers {two['seq_s']:.1f} seq/s "
+                  f"(global batch {one['global_batch']} -> {two['global_batch']}); weak-scaling efficiency "
+                  f"{eff:.2f} (ratio 2w/1w {two['seq_s'] / one['seq_s']:.2f}x)", flush=True)
+    print("\n| config | shape | batch/rank | updates | 1 worker seq/s | 2 workers seq/s | efficiency |")
+    print("|---|---|---|---|---|---|---|")
+    for name, shape, batch, steps, a, b, eff in rows:
+        print(f"| {name} | {shape} | {batch} | {steps} | {a:.1f} | {b:.1f} | {eff:.2f} |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
