@@ -62,21 +62,29 @@ def write_data(root: Path, n: int = 512) -> tuple[Path, Path]:
     return vocab, data
 
 
-def run(workers: int, name: str, root: Path, vocab: Path, data: Path) -> dict:
+def launcher_cmd(launcher: str) -> list[str]:
+    if launcher == "gloo":
+        return [str(Path(sys.executable).parent / "horovodrun"), "--gloo", "-np", "2", "-H", "localhost:2"]
+    if launcher == "mpi-yield":  # MPI ranks sleep instead of busy-polling while they wait for each other
+        return MPIRUN[:1] + ["-mca", "mpi_yield_when_idle", "1"] + MPIRUN[1:]
+    return MPIRUN
+
+
+def run(workers: int, name: str, root: Path, vocab: Path, data: Path, launcher: str = "mpi") -> dict:
     layers, hidden, heads, inter, batch, steps = SHAPES[name]
     model = root / f"{name}.json"
     model.write_text(json.dumps({"attention_probs_dropout_prob": 0.1, "hidden_act": "gelu", "hidden_dropout_prob": 0.1,
                                  "hidden_size": hidden, "initializer_range": 0.02, "intermediate_size": inter,
                                  "max_position_embeddings": 512, "num_attention_heads": heads,
                                  "num_hidden_layers": layers, "type_vocab_size": 2, "vocab_size": 0}))
-    out = root / f"{name}-{workers}w"
+    out = root / f"{name}-{workers}w-{launcher}"
     cmd = [sys.executable, "-m", "norlm", "bert-train", "--config", "smoke", "--input-dir", str(data),
            "--output-dir", str(out), "--vocab", str(vocab), f"bert.model_config={model}",
            f"bert_data.phase1.max_seq_length={SEQ}", f"bert_data.phase1.max_predictions_per_seq={PRED}",
            f"bert.phase1.train_batch_size={batch}", f"bert.phase1.train_steps={steps}",
            "bert.save_checkpoints_steps=100000", "bert.console_steps=10", "bert.display_loss_steps=10"]
     if workers == 2:
-        cmd = MPIRUN + cmd
+        cmd = launcher_cmd(launcher) + cmd
     env = dict(os.environ, PYTHONPATH=str(REPO / "src"), NORLM_WORK=str(root / "work"), TF_CPP_MIN_LOG_LEVEL="2",
                TF_NUM_INTRAOP_THREADS="1", TF_NUM_INTEROP_THREADS="1", OMP_NUM_THREADS="1",
                OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1")
@@ -93,19 +101,23 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--configs", nargs="+", default=list(SHAPES), choices=list(SHAPES))
     parser.add_argument("--steps", type=int, default=None, help="updates per run (default per config)")
+    parser.add_argument("--launcher", choices=("mpi", "mpi-yield", "gloo"), default="mpi",
+                        help="2-worker launcher: mpirun (Horovod MPI controller, default), mpirun with "
+                             "mpi_yield_when_idle, or horovodrun --gloo")
     args = parser.parse_args()
     if args.steps:
         for k, v in SHAPES.items():
             SHAPES[k] = (*v[:5], args.steps)
     print(f"machine: {platform.node()} {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
-          f"load {os.getloadavg()[0]:.1f}; 1 intra-op thread per rank; seq {SEQ}, fp32", flush=True)
+          f"load {os.getloadavg()[0]:.1f}; 1 intra-op thread per rank; seq {SEQ}, fp32; 2 workers via {args.launcher}",
+          flush=True)
     rows = []
     with tempfile.TemporaryDirectory(prefix="bert-scaling-") as tmp:
         root = Path(tmp)
         vocab, data = write_data(root)
         for name in args.configs:
             one = run(1, name, root, vocab, data)
-            two = run(2, name, root, vocab, data)
+            two = run(2, name, root, vocab, data, args.launcher)
             eff = two["seq_s"] / (2 * one["seq_s"])
             layers, hidden, heads, inter, batch, steps = SHAPES[name]
             rows.append((name, f"{layers}L H{hidden} I{inter}", batch, steps, one["seq_s"], two["seq_s"], eff))

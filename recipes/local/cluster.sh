@@ -54,6 +54,8 @@ up)
 export SLURM_CONF=$SLURM_CONF
 source /usr/share/lmod/lmod/init/bash
 export MODULEPATH=$HERE/modules
+# the node's 40 CPUs share this machine's few cores: waiting MPI ranks must yield, not spin
+export OMPI_MCA_mpi_yield_when_idle=1
 export -f module
 ENV
     echo "cluster.sh: up ($dir); source $dir/env.sh"

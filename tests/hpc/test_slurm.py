@@ -17,7 +17,7 @@ from tests.conftest import run_norlm
 pytestmark = pytest.mark.slow
 
 # a tiny BERT and a few steps, so the training jobs take seconds on an idle machine
-BERT = ["bert.model_config=configs/bert/smoke.json", "bert.phase1.train_batch_size=4", "bert.phase1.train_steps=24",
+BERT = ["bert.model_config=configs/bert/smoke.json", "bert.phase1.train_batch_size=4", "bert.phase1.train_steps=40",
         "bert.console_steps=1", "bert.display_loss_steps=1", "bert.save_checkpoints_steps=1000"]
 ACCOUNTS = {"saga": "nn1234k", "puhti": "project_2001234", "local": "tests"}
 DONE = ("COMPLETED", "FAILED", "CANCELLED", "TIMEOUT", "OUT_OF_MEMORY", "NODE_FAIL")
@@ -68,7 +68,7 @@ def runs(slurm, tmp_path_factory):
         out = norlm_sbatch(slurm, "saga", "bert-train", work, "--submit", "--after", after[-1],
                            "hpc.bert_train.chain=1")
         first, follow = jobs["bert-train"] = submitted(out, "bert-train-p1")
-        wait_for(lambda: re.search(r"^step [2-9]/24", log_of(work, "bert-train-p1", first), re.M)
+        wait_for(lambda: re.search(r"^step [2-9]/40", log_of(work, "bert-train-p1", first), re.M)
                  or slurm.job(first)["JobState"] in DONE, 600, "the first training steps", every=0.1)
         signalled = slurm.job(first)["JobState"] == "RUNNING"
         slurm.run("scancel", "--signal=USR1", first)
@@ -103,10 +103,10 @@ def test_usr1_checkpoints_and_the_follow_up_job_resumes(slurm, runs):
     first, follow = jobs["bert-train"]
     assert signalled, "the first training job ended before it could be signalled"
     text = log_of(work, "bert-train-p1", first)
-    stopped = re.search(r"stopped at step (\d+)/24 \(interrupted by SIGUSR1\)", text)
+    stopped = re.search(r"stopped at step (\d+)/40 \(interrupted by SIGUSR1\)", text)
     assert stopped, text[-3000:]
     step = int(stopped.group(1))
-    assert 2 <= step < 24
+    assert 2 <= step < 40
     assert (work / "bert" / "phase1" / f"model.ckpt-{step}.index").exists()
     assert slurm.job(first)["ExitCode"] == "143:0"  # bert-train after a signal (both ranks)
     assert "the follow-up job resumes from the newest checkpoint" in text
@@ -114,7 +114,7 @@ def test_usr1_checkpoints_and_the_follow_up_job_resumes(slurm, runs):
     assert slurm.job(follow)["JobState"] == "COMPLETED", follow_text[-3000:]
     assert slurm.job(follow)["Dependency"] in ("(null)", f"afterany:{first}(unfulfilled)")
     assert f"resumed from {work / 'bert' / 'phase1' / f'model.ckpt-{step}'}" in follow_text
-    assert re.search(rf"^step {step + 1}/24", follow_text, re.M) and "step 24/24" in follow_text
+    assert re.search(rf"^step {step + 1}/40", follow_text, re.M) and "step 40/40" in follow_text
     assert (work / "bert" / "phase1" / "final.json").exists()
 
 

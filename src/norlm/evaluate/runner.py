@@ -84,7 +84,7 @@ class Runner:
         header = {"task": task, "model": spec["name"], "label": spec["label"], "kind": spec["kind"],
                   "model_source": str(spec["path"]), "pretrained": spec["pretrained"], "metric": METRIC[task],
                   "model_files_sha256": self._digest(spec["path"]), "run_seed": self.cfg.run.seed,
-                  "config_file": self.cfg.source, **header_extra}
+                  "config_file": self.cfg.source, "evaluate_config": to_dict(ecfg), **header_extra}
         write_result(path, header, lang, entry)
         s = entry["summary"]
         print(f"evaluate: {task}/{lang}/{spec['name']}: test {METRIC[task]} {100 * s['test_mean']:.2f}"
