@@ -197,7 +197,8 @@ def main() -> int:
     lines = ["", "## bert-train", "",
              f"`{Path(sys.executable).name} bench/bert_train.py --threads {args.threads} --steps {args.steps}"
              f"{' --quick' if args.quick else ''}` on {os.cpu_count()} CPU cores ({cpu}, {platform.platform()}), "
-             f"TF {versions['tf']}, torch {versions['torch']}; {args.threads} threads each, each side in its own process; other jobs were "
+             f"TF {versions['tf']}, torch {versions['torch']}; {args.threads} threads each, each side in its own "
+             f"process; other jobs were "
              f"running on the machine (load average {os.getloadavg()[0]:.1f}), so absolute numbers are noisy.",
              "One training update per step at seq 128 / 20 masked positions, fp32. Ours: NVLAMB, MLM head on the "
              "masked positions only (as NVIDIA). HF: `BertForPreTraining` + AdamW + clip (its MLM head scores "

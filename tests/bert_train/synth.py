@@ -15,7 +15,8 @@ CLS, SEP, MASK = 2, 3, 4
 
 SEQ, PRED, VOCAB = 32, 5, 120  # the tests' small data
 # smoke config, pinned to the generated data's shapes so the tests do not depend on [bert_data] values
-SMOKE = ["--config", "smoke", f"bert_data.phase1.max_seq_length={SEQ}", f"bert_data.phase1.max_predictions_per_seq={PRED}",
+SMOKE = ["--config", "smoke", f"bert_data.phase1.max_seq_length={SEQ}",
+         f"bert_data.phase1.max_predictions_per_seq={PRED}",
          f"bert_data.phase2.max_seq_length={2 * SEQ}", f"bert_data.phase2.max_predictions_per_seq={2 * PRED}"]
 
 

@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from synth import SMOKE, VOCAB
+from synth import SEQ, SMOKE, VOCAB
 from norlm.cli import main as cli_main
 
 
