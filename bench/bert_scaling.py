@@ -3,8 +3,8 @@
 Weak scaling: every rank keeps the same micro-batch, so 2 workers process twice the global batch per
 update; efficiency = throughput(2 workers) / (2 x throughput(1 worker)).  Both runs use the real CLI,
 one after the other in this process tree: the baseline as a plain process, then `mpirun -np 2`
-(Horovod, MPI controller).  Each rank gets 1 intra-op and 1 inter-op thread in both runs, so 2 ranks
-on 2 cores is a fair comparison with 1 rank on 1 core.  Throughput is the trainer's steady-state
+(Horovod, MPI controller).  Each rank is pinned to its own core (sched_setaffinity) and gets 1 intra-op
+and 1 inter-op thread in both runs, so 2 ranks on 2 cores is a fair comparison with 1 rank on 1 core.  Throughput is the trainer's steady-state
 value from final.json (global batch / mean update time after the first 6 updates).
 
     .venv/bin/python bench/bert_scaling.py                # tiny and larger config
@@ -31,6 +31,10 @@ SHAPES = {  # name: (layers, hidden, heads, intermediate, per-rank micro-batch, 
     "tiny": (2, 64, 2, 256, 16, 40),
     "larger": (4, 256, 4, 1024, 8, 20),
 }
+# pin each rank (and the single process) to one core, whatever thread pools TF and tf.data start
+PINNED = ("import os, sys; r = int(os.environ.get('OMPI_COMM_WORLD_LOCAL_RANK') or os.environ.get('HOROVOD_LOCAL_RANK') "
+          "or 0); os.sched_setaffinity(0, {r % os.cpu_count()}); "
+          "os.execv(sys.executable, [sys.executable, '-m', 'norlm', *sys.argv[1:]])")
 MPIRUN = ["mpirun", "--allow-run-as-root", "--oversubscribe", "-np", "2", "--bind-to", "none", "-mca", "btl",
           "self,tcp", "-mca", "btl_tcp_if_include", "lo", "-x", "PATH", "-x", "PYTHONPATH", "-x",
           "TF_CPP_MIN_LOG_LEVEL", "-x", "TF_NUM_INTRAOP_THREADS", "-x", "TF_NUM_INTEROP_THREADS", "-x",
@@ -78,7 +82,7 @@ def run(workers: int, name: str, root: Path, vocab: Path, data: Path, launcher: 
                                  "max_position_embeddings": 512, "num_attention_heads": heads,
                                  "num_hidden_layers": layers, "type_vocab_size": 2, "vocab_size": 0}))
     out = root / f"{name}-{workers}w-{launcher}"
-    cmd = [sys.executable, "-m", "norlm", "bert-train", "--config", "smoke", "--input-dir", str(data),
+    cmd = [sys.executable, "-c", PINNED, "bert-train", "--config", "smoke", "--input-dir", str(data),
            "--output-dir", str(out), "--vocab", str(vocab), f"bert.model_config={model}",
            f"bert_data.phase1.max_seq_length={SEQ}", f"bert_data.phase1.max_predictions_per_seq={PRED}",
            f"bert.phase1.train_batch_size={batch}", f"bert.phase1.train_steps={steps}",
@@ -109,7 +113,7 @@ def main() -> int:
         for k, v in SHAPES.items():
             SHAPES[k] = (*v[:5], args.steps)
     print(f"machine: {platform.node()} {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
-          f"load {os.getloadavg()[0]:.1f}; 1 intra-op thread per rank; seq {SEQ}, fp32; 2 workers via {args.launcher}",
+          f"load {os.getloadavg()[0]:.1f}; 1 core + 1 intra-op thread per rank; seq {SEQ}, fp32; 2 workers via {args.launcher}",
           flush=True)
     rows = []
     with tempfile.TemporaryDirectory(prefix="bert-scaling-") as tmp:

@@ -70,3 +70,21 @@ def test_kill_9_then_resume_is_bit_identical(small_work, tmp_path):
     # the resumed log continues the interrupted one (NVIDIA step = global step + 1)
     steps = [p["step"] for p in training_points(read_dllog(other / "bert/phase1/dllog.json"))]
     assert steps[-1] == 24 and steps == sorted(steps)
+
+
+def test_sigterm_saves_a_checkpoint_and_stops(small_work):
+    """What Slurm sends before a time limit: save at the current step, exit 143, no final.json."""
+    proc = subprocess.Popen([sys.executable, "-m", "norlm", *ARGS, "bert.phase1.train_steps=100000"], cwd=REPO,
+                            env=norlm_env(small_work), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    first = small_work / "bert/phase1/model.ckpt-4.index"
+    deadline = time.time() + 240
+    while not first.exists() and proc.poll() is None and time.time() < deadline:
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGTERM)
+    out = proc.communicate(timeout=120)[0]
+    assert proc.returncode == 143, out
+    step = read_state(small_work / "bert/phase1")["global_step"]
+    assert step >= 4
+    assert f"stopped at step {step}/100000 (interrupted by SIGTERM)" in out
+    assert (small_work / f"bert/phase1/model.ckpt-{step}.index").exists()
+    assert not (small_work / "bert/phase1/final.json").exists()

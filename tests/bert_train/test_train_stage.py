@@ -55,9 +55,11 @@ def test_phase2_continues_or_restarts(small_work, monkeypatch, capsys):
     assert p1["global_step"] == 10 and p1["state"]["input_position"] == 10
     assert (small_work / "bert/phase1/tensorboard").is_dir()
     assert json.loads((small_work / "bert/phase1/bert_config.json").read_text())["vocab_size"] == synth.VOCAB
-    # a rerun of a finished phase is a no-op that rewrites the same summary
+    # a rerun of a finished phase is a no-op
+    before = (small_work / "bert/phase1/final.json").read_bytes()
     assert cli_main([*base, "--phase", "1"]) == 0
-    assert json.loads((small_work / "bert/phase1/final.json").read_text())["global_step"] == 10
+    assert (small_work / "bert/phase1/final.json").read_bytes() == before
+    assert "already complete at step 10" in capsys.readouterr().out
 
     # NorBERT: same step counter and optimiser state, new T = 14, LR jumps to (1 - 10/14)^0.5 x peak
     assert cli_main([*base, "--phase", "2", "bert.display_loss_steps=1"]) == 0

@@ -379,6 +379,13 @@ def _run(args, cfg) -> int:
     elif args.init_checkpoint:
         load_model_weights(trainer.model, args.init_checkpoint)
         start_note = f"weights from {args.init_checkpoint}"
+    restored_step = int(state.global_step.numpy())
+    if restored_step >= pcfg.train_steps and (out_dir / "final.json").exists() and not args.eval_dir:
+        dist.log0(f"bert-train phase {phase}: already complete at step {restored_step} ({out_dir / 'final.json'})")
+        return 0
+    if phase == 2 and start_note.startswith("continuing") and restored_step >= pcfg.train_steps:
+        raise InputError(f"phase 2 continues phase 1 at step {restored_step}, but bert.phase2.train_steps is "
+                         f"{pcfg.train_steps}: with phase2_mode='continue' T is cumulative and must be larger")
     state.phase.assign(phase)
     state.world_size.assign(dist.size())
     dist.broadcast_variables(trainer.all_variables())
