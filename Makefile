@@ -22,6 +22,9 @@ PYTEST_ARGS ?=
 CFG     := configs/$(CONFIG).toml
 NORLM   := NORLM_WORK=$(WORK) $(VENV)/bin/norlm
 SETUP   := $(VENV)/.norlm-setup
+# job rendering needs only the standard library: on a login node without .venv use the system python
+NORLM_HPC := NORLM_WORK=$(WORK) $(if $(wildcard $(VENV)/bin/norlm),$(VENV)/bin/norlm,PYTHONPATH=$(CURDIR)/src python3 -m norlm)
+EB_ARGS ?=
 STAMP   = @printf '\033[1m[%s] %-12s\033[0m %s\n' "$$(date +%H:%M:%S)" "$(1)" "$(2)"
 # run one stage: a progress line, the command, its wall time printed and appended to WORK/timings.tsv
 RUN     = @mkdir -p $(WORK); printf '\033[1m[%s] %-12s\033[0m %s\n' "$$(date +%H:%M:%S)" "$(1)" "$(2)"; \
@@ -135,17 +138,17 @@ bench: $(SETUP) ## run the benchmarks in bench/ (not part of make test); results
 
 # ----------------------------------------------------------------------------- HPC
 
-modules: ## build the EasyBuild module stack on a cluster (eb --robot easyconfigs/)
-	eb --robot=$(CURDIR)/easyconfigs: $(CURDIR)/easyconfigs/n/NorLM/NorLM-0.1.0-foss-2024a-CUDA-12.6.0.eb
+modules: ## build the EasyBuild module stack on a cluster (eb --robot easyconfigs/; EB_ARGS= for extra eb options)
+	eb --robot=$(CURDIR)/easyconfigs: $(EB_ARGS) $(CURDIR)/easyconfigs/n/NorLM/NorLM-0.1.0-foss-2024a-CUDA-12.6.0.eb
 
-sbatch: $(SETUP) ## render recipes for STAGE on CLUSTER with ACCOUNT into $(WORK)/slurm/
-	$(NORLM) sbatch --config $(CFG) --cluster $(CLUSTER) --account "$(ACCOUNT)" --stage $(STAGE) --phase $(PHASE) $(ARGS)
+sbatch: ## render recipes for STAGE on CLUSTER with ACCOUNT into $(WORK)/slurm/
+	$(NORLM_HPC) sbatch --config $(CFG) --cluster $(CLUSTER) --account "$(ACCOUNT)" --stage $(STAGE) --phase $(PHASE) $(ARGS)
 
-submit: $(SETUP) ## render and submit STAGE with sbatch
-	$(NORLM) sbatch --config $(CFG) --cluster $(CLUSTER) --account "$(ACCOUNT)" --stage $(STAGE) --phase $(PHASE) --submit $(ARGS)
+submit: ## render and submit STAGE with sbatch
+	$(NORLM_HPC) sbatch --config $(CFG) --cluster $(CLUSTER) --account "$(ACCOUNT)" --stage $(STAGE) --phase $(PHASE) --submit $(ARGS)
 
-submit-all: $(SETUP) ## submit the whole pipeline with afterok dependencies
-	$(NORLM) sbatch --config $(CFG) --cluster $(CLUSTER) --account "$(ACCOUNT)" --stage all --submit $(ARGS)
+submit-all: ## submit the whole pipeline with afterok dependencies
+	$(NORLM_HPC) sbatch --config $(CFG) --cluster $(CLUSTER) --account "$(ACCOUNT)" --stage all --submit $(ARGS)
 
 clean: ## remove $(WORK) (never the venv or the wheel cache)
 	rm -rf $(WORK)

@@ -19,6 +19,8 @@ os.environ.setdefault("OMPI_ALLOW_RUN_AS_ROOT", "1")
 os.environ.setdefault("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1")
 os.environ.setdefault("OMPI_MCA_btl_tcp_if_include", "lo")
 os.environ.setdefault("OMPI_MCA_oob_tcp_if_include", "lo")
+# ranks waiting in MPI yield the CPU instead of spinning: 2 cores host several ranks in the tests
+os.environ.setdefault("OMPI_MCA_mpi_yield_when_idle", "1")
 
 
 def norlm_env(work: Path | None = None, **extra: str) -> dict[str, str]:
@@ -46,7 +48,7 @@ def mpirun_cmd(n: int) -> list[str]:
     """mpirun for n local ranks on loopback (root allowed; oversubscribe so 2 cores host any n)."""
     return ["mpirun", "--allow-run-as-root", "--oversubscribe", "-np", str(n), "--bind-to", "none",
             "-mca", "btl", "self,tcp", "-mca", "btl_tcp_if_include", "lo", "-x", "PATH", "-x", "PYTHONPATH",
-            "-x", "TF_CPP_MIN_LOG_LEVEL", "-x", "NORLM_WORK"]
+            "-mca", "mpi_yield_when_idle", "1", "-x", "TF_CPP_MIN_LOG_LEVEL", "-x", "NORLM_WORK"]
 
 
 def horovodrun_gloo_cmd(n: int) -> list[str]:

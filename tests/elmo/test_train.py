@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import signal
 import subprocess
 import sys
 import time
@@ -62,3 +63,26 @@ def test_kill9_resume_is_exact(smoke_run, elmo_corpus, tmp_path):
     ref_log = _dllog(smoke_run / "elmo" / "train" / "dllog.json")
     got_log = _dllog(tmp_path / "elmo" / "train" / "dllog.json")
     assert [ref_log[s]["loss"] for s in sorted(ref_log)] == [got_log[s]["loss"] for s in sorted(ref_log)]
+
+
+def test_sigusr1_checkpoints_and_exits_143(elmo_corpus, tmp_path):
+    """What Slurm's --signal=USR1@<s> does before a time limit: checkpoint at once, exit 143."""
+    (tmp_path / "corpus").symlink_to(elmo_corpus)
+    run_norlm("elmo-vocab", "--config", "configs/smoke.toml", work=tmp_path)
+    ckpt = tmp_path / "elmo" / "train" / "ckpt"
+    log_path = tmp_path / "elmo" / "train" / "dllog.json"
+    proc = subprocess.Popen([sys.executable, "-m", "norlm", "elmo-train", "--config", "configs/smoke.toml",
+                             "--no-progress", "elmo.save_every=1000", "elmo.log_every=1"], cwd=REPO,
+                            env=norlm_env(tmp_path), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    deadline = time.time() + 240
+    while proc.poll() is None and time.time() < deadline:  # wait until a few steps are logged
+        if log_path.exists() and log_path.read_text().count('"type": "LOG"') >= 3:
+            break
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGUSR1)
+    out, _ = proc.communicate(timeout=120)
+    assert proc.returncode == 143, out[-2000:]
+    assert "interrupted by SIGUSR1" in out
+    step = json.loads((ckpt / "latest.json").read_text())["step"]
+    assert 3 <= step < 40  # saved at the interrupted step, not at a save_every multiple
+    assert not (tmp_path / "elmo" / "train" / "final.json").exists()

@@ -62,6 +62,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--workers", type=int, default=None,
                         help="processes per rank (default: run.workers); the output does not depend on it")
     parser.add_argument("--force", action="store_true", help="rebuild every file, even those already complete")
+    parser.add_argument("--shard-index", type=int, default=0,
+                        help="with --num-shards: build only input shards i with i %% num-shards == shard-index "
+                             "(one task of a Slurm job array); the manifest is left to a final run without it")
+    parser.add_argument("--num-shards", type=int, default=1, help="number of job-array tasks (default 1: all shards)")
 
 
 def rng_for(seed: int, shard: int, stream: int, n: int) -> np.random.Generator:
@@ -340,6 +344,10 @@ def main(args: argparse.Namespace, cfg) -> int:
               masked_lm_prob=settings.masked_lm_prob, short_seq_prob=settings.short_seq_prob,
               whole_word_mask=settings.whole_word_mask, files_per_shard=settings.files_per_shard, force=args.force)
     manifest_path = out_dir / "manifest.json"
+    if not 0 <= args.shard_index < max(1, args.num_shards):
+        print(f"norlm bert-data: --shard-index {args.shard_index} is outside 0..{args.num_shards - 1}", file=sys.stderr)
+        return 2
+    array_task = args.num_shards > 1
     if dist.is_root() and manifest_path.exists():
         manifest_path.unlink()  # the completion file goes away until this run has finished
     workers = args.workers if args.workers is not None else cfg.run.workers
@@ -347,8 +355,14 @@ def main(args: argparse.Namespace, cfg) -> int:
               f"(seq {job.max_seq_length}, {job.max_predictions_per_seq} predictions, dupe {job.dupe_factor}, "
               f"{dist.size()} rank(s) x {workers} worker(s))")
     started = time.time()
-    mine = dist.split(list(range(len(inputs))))
+    selected = [i for i in range(len(inputs)) if i % max(1, args.num_shards) == args.shard_index]
+    mine = dist.split(selected)
     records = run_shards(job, mine, max(1, workers))
+    if array_task:
+        dist.barrier()
+        dist.log0(f"bert-data phase {args.phase}: array task {args.shard_index}/{args.num_shards} built "
+                  f"{len(selected)} input shard(s); a final run without --num-shards writes {manifest_path}")
+        return 0
     gathered = dist.allgather_object(records)
     dist.barrier()
     if not dist.is_root():

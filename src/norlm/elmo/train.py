@@ -23,6 +23,7 @@ import numpy as np
 from tqdm import tqdm
 
 from norlm import dist
+from norlm.signals import EXIT_INTERRUPTED, StopFlag
 from norlm.config import work_dir
 from norlm.files import read_json, write_json, write_run_record
 
@@ -242,6 +243,8 @@ def main(args: argparse.Namespace, cfg) -> int:
     step = start_step
     bar = tqdm(total=total_steps, initial=start_step, desc="elmo-train", unit="step",
                disable=args.no_progress or not dist.is_root())
+    stop = StopFlag().install()
+    interrupted = None
     while step < total_steps:
         t0 = time.time()
         batch = batches.next_batch()
@@ -268,14 +271,26 @@ def main(args: argparse.Namespace, cfg) -> int:
                            "epoch": (step - 1) // per_epoch + 1})
             bar.set_postfix(ppl=f"{math.exp(interval_loss / interval_n):.1f}")
             interval_loss, interval_n, interval_t = 0.0, 0, time.time()
-        if step % ec.save_every == 0 or step == total_steps:
+        want_stop = stop.requested
+        if world > 1:
+            want_stop = float(dist.allreduce(float(want_stop), "sum")) > 0
+        if step % ec.save_every == 0 or step == total_steps or want_stop:
             if dist.is_root():
                 ck.save_shared(trainer.checkpoint, ckpt_dir, step)
             ck.save_rank(ckpt_dir, step, rank, trainer.carried_states(), batches.state())
             dist.barrier()
             if dist.is_root():
                 ck.mark_latest(ckpt_dir, step, ec.keep_checkpoints)
+        if want_stop and step < total_steps:
+            interrupted = stop.signal or "a peer rank"
+            break
     bar.close()
+    if interrupted:
+        if log:
+            log.close()
+        dist.log0(f"elmo-train: interrupted by {interrupted} at step {step}/{total_steps}; checkpoint written; "
+                  "rerun the same command to resume")
+        return EXIT_INTERRUPTED
     if not dist.is_root():
         return 0
     throughput = steady_tokens / steady_time if steady_time else None
