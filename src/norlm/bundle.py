@@ -24,11 +24,12 @@ from norlm.config import REPO_ROOT
 MANIFEST = "data/manifest.tsv"
 REMOTE = "data/remote.toml"
 CHUNK = 1 << 20
+FULL_DIR = "full"  # data/full/: where cluster downloads go (git-ignored, not part of the bundle)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("action", choices=["verify", "manifest", "list", "fetch"], help="what to do")
-    parser.add_argument("name", nargs="?", help="fetch: the entry of data/remote.toml to download")
+    parser.add_argument("name", nargs="?", help="fetch: the entry of data/remote.toml to download, or 'all'")
     parser.add_argument("--data-dir", default=str(REPO_ROOT / "data"), help="bundled data folder (default: data/)")
     parser.add_argument("--manifest", default=None, help="manifest TSV (default: <data-dir>/manifest.tsv)")
     parser.add_argument("--remote", default=str(REPO_ROOT / REMOTE), help="download manifest (default: data/remote.toml)")
@@ -43,8 +44,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _bundled_files(data_dir: Path, manifest: Path) -> list[Path]:
     skip = {manifest.resolve()}
+    full = (data_dir / FULL_DIR).resolve()
     return sorted(p for p in data_dir.rglob("*") if p.is_file() and p.resolve() not in skip
-                  and not p.name.startswith("."))
+                  and not p.name.startswith(".") and full not in p.resolve().parents)
 
 
 def sha256_of(path: Path) -> str:
@@ -212,12 +214,16 @@ def main(args: argparse.Namespace, cfg: Any) -> int:
     if not args.name or not args.dest:
         print("data fetch: give NAME and --dest DIR (see `norlm data list`)", file=sys.stderr)
         return 2
-    if args.name not in entries:
+    if args.name != "all" and args.name not in entries:
         print(f"data fetch: unknown entry '{args.name}' in {args.remote}; known: {', '.join(entries)}", file=sys.stderr)
         return 2
-    try:
-        fetch(entries[args.name], Path(args.dest), args.url, accept_unverified=args.accept_unverified)
-    except (RuntimeError, OSError) as exc:
-        print(f"data fetch: {exc}", file=sys.stderr)
-        return 1
-    return 0
+    names = list(entries) if args.name == "all" else [args.name]
+    failed = 0
+    for name in names:
+        try:
+            fetch(entries[name], Path(args.dest), args.url if len(names) == 1 else None,
+                  accept_unverified=args.accept_unverified)
+        except (RuntimeError, OSError) as exc:
+            print(f"data fetch: {name}: {exc}", file=sys.stderr)
+            failed += 1
+    return 1 if failed else 0
