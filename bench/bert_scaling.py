@@ -4,8 +4,9 @@ Weak scaling: every rank keeps the same micro-batch, so 2 workers process twice 
 update; efficiency = throughput(2 workers) / (2 x throughput(1 worker)).  Both runs use the real CLI,
 one after the other in this process tree: the baseline as a plain process, then `mpirun -np 2`
 (Horovod, MPI controller).  Each rank is pinned to its own core (sched_setaffinity) and gets 1 intra-op
-and 1 inter-op thread in both runs, so 2 ranks on 2 cores is a fair comparison with 1 rank on 1 core.  Throughput is the trainer's steady-state
-value from final.json (global batch / mean update time after the first 6 updates).
+and 1 inter-op thread in both runs, so 2 ranks on 2 cores is a fair comparison with 1 rank on 1 core.
+Throughput is the trainer's steady-state value from final.json (global batch / mean update time after
+the first 6 updates).  `--launcher mpi-yield` adds `-mca mpi_yield_when_idle 1` (see bench/RESULTS.md).
 
     .venv/bin/python bench/bert_scaling.py                # tiny and larger config
     .venv/bin/python bench/bert_scaling.py --configs tiny --steps 30
@@ -32,8 +33,8 @@ SHAPES = {  # name: (layers, hidden, heads, intermediate, per-rank micro-batch, 
     "larger": (4, 256, 4, 1024, 8, 20),
 }
 # pin each rank (and the single process) to one core, whatever thread pools TF and tf.data start
-PINNED = ("import os, sys; r = int(os.environ.get('OMPI_COMM_WORLD_LOCAL_RANK') or os.environ.get('HOROVOD_LOCAL_RANK') "
-          "or 0); os.sched_setaffinity(0, {r % os.cpu_count()}); "
+PINNED = ("import os, sys; r = int(os.environ.get('OMPI_COMM_WORLD_LOCAL_RANK') "
+          "or os.environ.get('HOROVOD_LOCAL_RANK') or 0); os.sched_setaffinity(0, {r % os.cpu_count()}); "
           "os.execv(sys.executable, [sys.executable, '-m', 'norlm', *sys.argv[1:]])")
 MPIRUN = ["mpirun", "--allow-run-as-root", "--oversubscribe", "-np", "2", "--bind-to", "none", "-mca", "btl",
           "self,tcp", "-mca", "btl_tcp_if_include", "lo", "-x", "PATH", "-x", "PYTHONPATH", "-x",
@@ -113,8 +114,8 @@ def main() -> int:
         for k, v in SHAPES.items():
             SHAPES[k] = (*v[:5], args.steps)
     print(f"machine: {platform.node()} {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
-          f"load {os.getloadavg()[0]:.1f}; 1 core + 1 intra-op thread per rank; seq {SEQ}, fp32; 2 workers via {args.launcher}",
-          flush=True)
+          f"load {os.getloadavg()[0]:.1f}; 1 core + 1 intra-op thread per rank; seq {SEQ}, fp32; "
+          f"2 workers via {args.launcher}", flush=True)
     rows = []
     with tempfile.TemporaryDirectory(prefix="bert-scaling-") as tmp:
         root = Path(tmp)

@@ -49,7 +49,7 @@ def _top_parser() -> argparse.ArgumentParser:
         epilog="stages (in pipeline order):\n" + "\n".join(lines)
         + "\n\nRun `norlm <stage> --help` for a stage's options. Every stage takes --config FILE "
         "(default: $NORLM_CONFIG or configs/demo.toml) and key=value overrides, e.g. "
-        "`norlm bert-train --config configs/demo.toml bert.train_steps=50`.",
+        "`norlm bert-train --config configs/demo.toml bert.phase1.train_steps=50`.",
     )
     parser.add_argument("--version", action="version", version=f"norlm {__version__}")
     parser.add_argument("stage", nargs="?", help="the stage to run (see below)")

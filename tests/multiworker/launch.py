@@ -35,8 +35,10 @@ def command(launcher: str, args: list[str]) -> list[str]:
 
 
 def env(work: Path) -> dict[str, str]:
-    # one intra-op thread per rank: 2 ranks on 2 cores, and fewer threads = less run-to-run noise
-    return norlm_env(work, PYTHONPATH=str(REPO / "src"), TF_NUM_INTRAOP_THREADS="1", TF_NUM_INTEROP_THREADS="1")
+    # one intra-op thread per rank: 2 ranks on 2 cores; MPI ranks yield instead of busy-polling while they
+    # wait (busy-polling halves throughput on shared cores, bench/RESULTS.md); mpirun passes OMPI_MCA_* on
+    return norlm_env(work, PYTHONPATH=str(REPO / "src"), TF_NUM_INTRAOP_THREADS="1", TF_NUM_INTEROP_THREADS="1",
+                     OMPI_MCA_mpi_yield_when_idle="1")
 
 
 def start(launcher: str, args: list[str], work: Path) -> subprocess.Popen:
