@@ -60,6 +60,20 @@ def _pause_threshold(times: list[dt.datetime]) -> dt.timedelta | None:
     return max(typical * 20, dt.timedelta(minutes=10))
 
 
+def _save(fig, out: str | os.PathLike) -> Path:
+    """Write a figure atomically (temporary name, then rename) and release it."""
+    import matplotlib.pyplot as plt
+
+    fig.tight_layout()
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f".{out.stem}.tmp{out.suffix}")
+    fig.savefig(tmp, dpi=110)
+    plt.close(fig)
+    os.replace(tmp, out)
+    return out
+
+
 def plot_losses(paths: Sequence[str | os.PathLike], out: str | os.PathLike, x: str = "time",
                 title: str | None = None, labels: Sequence[str] | None = None) -> Path:
     """Draw MLM (top) and NSP (bottom) loss; one colour per file; returns the image path."""
@@ -97,14 +111,7 @@ def plot_losses(paths: Sequence[str | os.PathLike], out: str | os.PathLike, x: s
     for axis in axes:
         axis.grid(alpha=0.3)
     fig.suptitle(title or "BERT pretraining loss")
-    fig.tight_layout()
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.stem}.tmp{out.suffix}")
-    fig.savefig(tmp, dpi=110)
-    plt.close(fig)
-    os.replace(tmp, out)
-    return out
+    return _save(fig, out)
 
 
 def plot_epochs(histories: dict[str, list[dict[str, float]]], out: str | os.PathLike, metric: str,
@@ -132,14 +139,7 @@ def plot_epochs(histories: dict[str, list[dict[str, float]]], out: str | os.Path
     for axis in (top, bottom):
         axis.grid(alpha=0.3)
     fig.suptitle(title or f"fine-tuning: dev {metric} per epoch")
-    fig.tight_layout()
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.stem}.tmp{out.suffix}")
-    fig.savefig(tmp, dpi=110)
-    plt.close(fig)
-    os.replace(tmp, out)
-    return out
+    return _save(fig, out)
 
 
 def main(args: argparse.Namespace, cfg: Any) -> int:

@@ -13,12 +13,12 @@ import argparse
 import json
 import math
 import os
-import signal
 import sys
 import time
 from pathlib import Path
 
 from norlm import dist
+from norlm.signals import EXIT_INTERRUPTED, StopFlag
 from norlm.config import REPO_ROOT, work_dir
 from norlm.files import write_json, write_run_record
 
@@ -287,18 +287,6 @@ class Trainer:
 
 # --------------------------------------------------------------------------- the stage
 
-class _StopFlag:
-    def __init__(self):
-        self.signal: str | None = None
-
-    def install(self) -> None:
-        for sig in (signal.SIGTERM, signal.SIGUSR1):
-            signal.signal(sig, self._handle)
-
-    def _handle(self, signum, frame) -> None:
-        self.signal = signal.Signals(signum).name
-
-
 def _format_eta(seconds: float) -> str:
     if not math.isfinite(seconds) or seconds < 0:
         return "?"
@@ -407,8 +395,7 @@ def _run(args, cfg) -> int:
               f"({pcfg.train_batch_size} x {pcfg.accumulation_steps} x {dist.size()}), T={total}, {precision}"
               f"{' +XLA' if xla else ''}, {len(files)} files")
 
-    stop = _StopFlag()
-    stop.install()
+    stop = StopFlag().install()
     dll = DLLogger(out_dir / "dllog.json") if root else None
     tb = tf.summary.create_file_writer(str(out_dir / "tensorboard")) if root else None
 
@@ -484,6 +471,7 @@ def _run(args, cfg) -> int:
 
     if root:
         keeper.save()
+    dist.barrier()  # no rank exits (and lets srun end the step) before rank 0's checkpoint is written
     final_step = int(state.global_step.numpy())
     eval_results = None
     if args.eval_dir and root and status == "completed":
@@ -497,7 +485,7 @@ def _run(args, cfg) -> int:
             tb.close()
         dist.log0(f"bert-train phase {phase}: stopped at step {final_step}/{total} ({status}); "
                   f"checkpoint {keeper.latest}; rerun the same command to resume")
-        return 0 if status == "completed" else 143
+        return 0 if status == "completed" else EXIT_INTERRUPTED
 
     if root:
         steady_tp = global_batch / float(np.mean(steady)) if steady else None
