@@ -128,7 +128,7 @@ report: $(WORK)/demo/report.md ## the demo report (markdown + HTML)
 demo: $(SETUP) ## the whole pipeline on the bundled data (CONFIG=demo), then the report
 	@start=$$(date +%s); \
 	$(MAKE) --no-print-directory report CONFIG=$(CONFIG) WORK=$(WORK) \
-	  | sed -e 's/^make\[[0-9]*\]: Nothing to be done for .report.\./everything is up to date ($(WORK))/' ; \
+	  | sed -e 's|^make\[[0-9]*\]: Nothing to be done for .report.\.|everything is up to date ($(WORK))|' ; \
 	status=$${PIPESTATUS[0]}; \
 	echo "demo: finished in $$(( $$(date +%s) - start )) s (status $$status); report: $(WORK)/demo/report.md"; \
 	exit $$status
