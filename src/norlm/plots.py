@@ -103,7 +103,9 @@ def plot_losses(paths: Sequence[str | os.PathLike], out: str | os.PathLike, x: s
     axes[1].set_ylabel("NSP loss")
     axes[0].legend(loc="upper right", fontsize=8)
     if x == "time":
-        axes[1].xaxis.set_major_formatter(mdates.DateFormatter("%m-%d %H:%M"))
+        locator = mdates.AutoDateLocator()  # minutes for a demo run, days for a cluster run
+        axes[1].xaxis.set_major_locator(locator)
+        axes[1].xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
         axes[1].set_xlabel("wall-clock time")
         fig.autofmt_xdate()
     else:
