@@ -13,6 +13,7 @@ from pathlib import Path
 
 from norlm.config import REPO_ROOT
 from norlm.corpus.readers import Unit
+from norlm.norne_split import read_split_rows
 
 SUFFIXES = {
     "wikipedia": (".xml.bz2", ".xml", ".xml.gz"),
@@ -63,16 +64,7 @@ def read_split_table(path: str) -> dict[tuple[str, str], tuple[str, str]]:
     hits = resolve(path)
     if not hits:
         raise PlanError(f"NDT split table not found: {path}")
-    table = {}
-    with open(hits[0], encoding="utf-8") as fh:
-        for lineno, line in enumerate(fh, 1):
-            if line.startswith("#") or not line.strip():
-                continue
-            cols = line.rstrip("\n").split("\t")
-            if len(cols) < 4:
-                raise PlanError(f"{hits[0]}:{lineno}: expected lang, ndt_file, split, doc_group")
-            table[(cols[0], cols[1])] = (cols[2], cols[3])
-    return table
+    return {(lang, name): (split, group) for lang, name, split, group in read_split_rows(hits[0], PlanError)}
 
 
 def _ndt_groups(files: list[str], source) -> list[tuple[str, ...]]:

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from norlm.files import open_text
+from norlm.norne_split import read_split_rows
 
 
 class DataError(ValueError):
@@ -165,15 +166,8 @@ def read_split_table(path: str | Path) -> dict[str, dict[str, list[str]]]:
     path = Path(path)
     _check_path(path)
     table: dict[str, dict[str, list[str]]] = {}
-    with open_text(path) as fh:
-        for lineno, line in enumerate(fh, 1):
-            if line.startswith("#") or not line.strip():
-                continue
-            cols = line.rstrip("\n").split("\t")
-            if len(cols) < 3:
-                raise DataError(f"{path}:{lineno}: expected lang, ndt_file, split columns")
-            lang, name, split = cols[:3]
-            table.setdefault(lang, {}).setdefault(split, []).append(name)
+    for lang, name, split, _group in read_split_rows(path, DataError):
+        table.setdefault(lang, {}).setdefault(split, []).append(name)
     for splits in table.values():
         for names in splits.values():
             names.sort()
