@@ -27,6 +27,7 @@ STAGES: list[tuple[str, str, str]] = [
     ("bert-data-inspect", "norlm.bert.inspect", "count and decode the instances of a pretraining TFRecord file"),
     ("bert-train", "norlm.bert.train", "pretrain BERT (MLM+NSP, LAMB) with exact resume; phase 1 or 2"),
     ("bert-export", "norlm.bert.export", "checkpoint -> Hugging Face folder and TF1 name-based checkpoint"),
+    ("bert-attention", "norlm.bert.attention", "how much each head attends to the previous / next token (bag-of-words check)"),
     ("bert-import", "norlm.bert.import_hf", "local Hugging Face BERT folder -> our checkpoint (for evaluation)"),
     ("elmo-vocab", "norlm.elmo.vocab", "word vocabulary and token counts for ELMo"),
     ("elmo-train", "norlm.elmo.train", "train the bidirectional ELMo language model with exact resume"),

@@ -151,10 +151,12 @@ class BertPretrainingModel(tf.Module):
     def variables_by_name(self) -> dict[str, tf.Variable]:
         return dict(self.vars)
 
-    def encode(self, input_ids, input_mask, segment_ids, training: bool = False, seed=None):
-        """(sequence_output [B,T,H], pooled_output [B,H]); fp32 outputs."""
+    def encode(self, input_ids, input_mask, segment_ids, training: bool = False, seed=None,
+               attention_out: list | None = None):
+        """(sequence_output [B,T,H], pooled_output [B,H]); fp32 outputs.  A list given as
+        `attention_out` receives each layer's attention probabilities [B, heads, T, T]."""
         dropper = _Dropout(training, seed)
-        return self._encode(input_ids, input_mask, segment_ids, dropper)
+        return self._encode(input_ids, input_mask, segment_ids, dropper, attention_out)
 
     def __call__(self, input_ids, input_mask, segment_ids, masked_lm_positions, training: bool = False,
                  seed=None):
@@ -173,7 +175,7 @@ class BertPretrainingModel(tf.Module):
     def _ln(self, x, prefix: str):
         return layer_norm(x, self.vars[prefix + "/gamma"], self.vars[prefix + "/beta"])
 
-    def _encode(self, input_ids, input_mask, segment_ids, dropper: "_Dropout"):
+    def _encode(self, input_ids, input_mask, segment_ids, dropper: "_Dropout", attention_out=None):
         cfg = self.config
         v = self.vars
         input_ids = tf.cast(input_ids, tf.int32)
@@ -202,6 +204,8 @@ class BertPretrainingModel(tf.Module):
             val = split_heads(self._dense(x, p + "attention/self/value"))
             scores = tf.matmul(q, k, transpose_b=True) * (1.0 / math.sqrt(head_dim))
             probs = tf.nn.softmax(tf.cast(scores, tf.float32) + adder, axis=-1)
+            if attention_out is not None:
+                attention_out.append(probs)
             probs = tf.cast(dropper(probs, cfg.attention_probs_dropout_prob), self.compute_dtype)
             context = tf.reshape(tf.transpose(tf.matmul(probs, val), [0, 2, 1, 3]),
                                  [batch, seq_len, cfg.hidden_size])
