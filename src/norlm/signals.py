@@ -25,3 +25,11 @@ class StopFlag:
     @property
     def requested(self) -> bool:
         return self.signal is not None
+
+    def requested_on_any_rank(self) -> bool:
+        """True on every rank when any rank got a signal; a collective, so all ranks call it at the same step."""
+        from norlm import dist
+
+        if dist.size() == 1:
+            return self.requested
+        return float(dist.allreduce(float(self.requested), "sum")) > 0

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from norlm.bert.attention import measure, offset_mass
+from tests.bert_export.helpers import PAIRS, batch
 from tests.conftest import run_norlm
 
 SENTENCES = [
@@ -73,21 +74,18 @@ def test_attention_equals_transformers(exported):
     from norlm.evaluate.bert_models import load_bert
 
     bundle = load_bert(exported / "hf")
-    enc = bundle.tokenizer.encode_batch(SENTENCES)
-    width = max(len(e.ids) for e in enc)
-    ids = np.zeros((len(enc), width), np.int32)
-    mask = np.zeros_like(ids)
-    for i, e in enumerate(enc):
-        ids[i, :len(e.ids)], mask[i, :len(e.ids)] = e.ids, 1
+    feats = batch(bundle.tokenizer, PAIRS)
     ours: list = []
-    bundle.model.encode(ids, mask, np.zeros_like(ids), attention_out=ours)
+    bundle.model.encode(feats["input_ids"], feats["input_mask"], feats["segment_ids"], attention_out=ours)
     hf = BertModel.from_pretrained(exported / "hf", attn_implementation="eager").eval()
     with torch.no_grad():
-        out = hf(input_ids=torch.tensor(ids).long(), attention_mask=torch.tensor(mask).long(),
-                 output_attentions=True)
+        out = hf(input_ids=torch.tensor(feats["input_ids"]).long(),
+                 attention_mask=torch.tensor(feats["input_mask"]).long(),
+                 token_type_ids=torch.tensor(feats["segment_ids"]).long(), output_attentions=True)
     assert len(ours) == len(out.attentions) == 2
+    mask = feats["input_mask"].astype(bool)
+    real = mask[:, None, :, None] & mask[:, None, None, :]
     for a, b in zip(ours, out.attentions):
-        real = mask[:, None, :, None].astype(bool) & mask[:, None, None, :].astype(bool)
         diff = np.abs(a.numpy() - b.numpy())[np.broadcast_to(real, a.shape)]
         assert diff.max() < 1e-5
 

@@ -11,7 +11,6 @@ measures that for any Hugging Face BERT folder (ours or imported), on real text.
 from __future__ import annotations
 
 import argparse
-import gzip
 import sys
 from pathlib import Path
 
@@ -92,10 +91,6 @@ def pack_sequences(lines, tokenizer, n: int, max_length: int) -> tuple[np.ndarra
     return ids[:row], mask[:row]
 
 
-def _open_text(path: Path):
-    return gzip.open(path, "rt", encoding="utf-8") if path.suffix == ".gz" else open(path, encoding="utf-8")
-
-
 def format_table(rows: list[dict]) -> str:
     lines = ["layer head  previous   next    self    peak"]
     for r in rows:
@@ -109,7 +104,7 @@ def main(args: argparse.Namespace, cfg) -> int:
     from norlm.config import work_dir
     from norlm.evaluate.bert_models import load_bert
     from norlm.evaluate.readers import DataError
-    from norlm.files import write_json
+    from norlm.files import open_text, write_json
 
     work = work_dir(cfg)
     model_dir = Path(args.model) if args.model else work / "bert" / "export" / "hf"
@@ -130,7 +125,7 @@ def main(args: argparse.Namespace, cfg) -> int:
         print(f"norlm bert-attention: {exc}", file=sys.stderr)
         return 2
     max_length = min(args.max_length, bundle.config.max_position_embeddings)
-    with _open_text(text) as fh:
+    with open_text(text) as fh:
         ids, mask = pack_sequences(fh, bundle.tokenizer, args.sequences, max_length)
     if not len(ids):
         print(f"norlm bert-attention: {text}: no text to measure on", file=sys.stderr)

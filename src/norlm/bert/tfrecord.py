@@ -76,14 +76,18 @@ def crc32c_rows(matrix: np.ndarray, lengths: np.ndarray) -> np.ndarray:
     if extra:
         matrix = np.concatenate([np.zeros((n, extra), np.uint8), matrix], axis=1)
         width += extra
-    crc = _pad_states(width)[width - np.asarray(lengths)].astype(np.uint32)
+    start = _pad_states(width)[width - np.asarray(lengths)].astype(np.uint32)
+    return _run_words(np.ascontiguousarray(matrix).view("<u4"), start) ^ np.uint32(0xFFFFFFFF)
+
+
+def _run_words(words: np.ndarray, crc: np.ndarray) -> np.ndarray:
+    """Advance each row's CRC register `crc` over its row of little-endian 4-byte `words` [n, k]."""
     low, high = _word_tables()
-    words = np.ascontiguousarray(np.ascontiguousarray(matrix).view("<u4").T)
     mask16, sixteen = np.uint32(0xFFFF), np.uint32(16)
-    for word in words:
+    for word in np.ascontiguousarray(words.T):
         x = crc ^ word
         crc = low[x & mask16] ^ high[x >> sixteen]
-    return crc ^ np.uint32(0xFFFFFFFF)
+    return crc
 
 
 def crc32c(data: bytes) -> int:
@@ -236,13 +240,7 @@ def frame_records(prefix: np.ndarray, prefix_len: np.ndarray, suffix: np.ndarray
     var_width = width - fixed
     framed[:, 12:12 + var_width][used[:, :var_width]] = prefix  # data column c is used when c >= pad
     framed[:, 12 + var_width:12 + width] = suffix
-    crc = _pad_states(width)[pad].astype(np.uint32)
-    low, high = _word_tables()
-    words = np.ascontiguousarray(framed.view("<u4")[:, 3:3 + width // 4].T)
-    mask16, sixteen = np.uint32(0xFFFF), np.uint32(16)
-    for word in words:
-        x = crc ^ word
-        crc = low[x & mask16] ^ high[x >> sixteen]
+    crc = _run_words(framed.view("<u4")[:, 3:3 + width // 4], _pad_states(width)[pad].astype(np.uint32))
     data_crc = masked_crc(crc ^ np.uint32(0xFFFFFFFF))
     length_bytes = lengths.astype("<u8").view(np.uint8).reshape(n, 8)
     len_crc = masked_crc(crc32c_rows(length_bytes, np.full(n, 8))).astype("<u4").view(np.uint8).reshape(n, 4)

@@ -458,9 +458,7 @@ def _run(args, cfg) -> int:
                   f"mlm_acc {metrics['mlm_accuracy']:.3f}  nsp_acc {metrics['nsp_accuracy']:.3f}  "
                   f"lr {metrics['learning_rate']:.3e}  ETA {_format_eta((stop_at - step) / max(rate, 1e-9))}",
                   flush=True)
-        want_stop = stop.signal is not None
-        if dist.size() > 1:
-            want_stop = float(dist.allreduce(float(want_stop), "sum")) > 0
+        want_stop = stop.requested_on_any_rank()
         if step % bcfg.save_checkpoints_steps == 0 or want_stop:
             if root:
                 keeper.save()

@@ -271,9 +271,7 @@ def main(args: argparse.Namespace, cfg) -> int:
                            "epoch": (step - 1) // per_epoch + 1})
             bar.set_postfix(ppl=f"{math.exp(interval_loss / interval_n):.1f}")
             interval_loss, interval_n, interval_t = 0.0, 0, time.time()
-        want_stop = stop.requested
-        if world > 1:
-            want_stop = float(dist.allreduce(float(want_stop), "sum")) > 0
+        want_stop = stop.requested_on_any_rank()
         if step % ec.save_every == 0 or step == total_steps or want_stop:
             if dist.is_root():
                 ck.save_shared(trainer.checkpoint, ckpt_dir, step)
