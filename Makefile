@@ -36,7 +36,7 @@ export TF_CPP_MIN_LOG_LEVEL ?= 2
 export OMPI_ALLOW_RUN_AS_ROOT ?= 1
 export OMPI_ALLOW_RUN_AS_ROOT_CONFIRM ?= 1
 
-.PHONY: help setup test test-fast demo info data-verify corpus vocab bert-data bert-train bert-export \
+.PHONY: help setup test test-fast test-tf demo info data-verify corpus vocab bert-data bert-train bert-export \
         elmo-vocab elmo-train elmo-export elmo evaluate report bench modules sbatch submit submit-all clean
 
 help: ## this list
@@ -71,6 +71,19 @@ test: $(SETUP) ## run the test suite (runs set-up first when needed)
 
 test-fast: $(SETUP) ## the tests not marked slow
 	$(VENV)/bin/python -m pytest -m "not slow" $(PYTEST_ARGS)
+
+TF ?= 2.21
+# the core suite for the other TF lines: model + LAMB + schedule, resume, export parity (TF1 checkpoint,
+# bilm HDF5 + simple_elmo; the PyTorch comparisons need torch, which only the default .venv has),
+# ELMo train/export, and the tf-distribute tests; Horovod/MPI tests are deselected (-m "not horovod")
+CORE_TESTS ?= tests/bert_train/test_model.py tests/bert_train/test_lamb.py tests/bert_train/test_schedule.py \
+              tests/bert_train/test_resume.py tests/bert_export/test_export_tf1.py tests/elmo/test_train.py \
+              tests/elmo/test_export.py tests/elmo/test_simple_elmo.py tests/multiworker/test_bert_train.py \
+              tests/multiworker/test_tf_distribute.py tests/foundation/test_dist.py
+
+test-tf: ## build .venv-tf$(TF) (Python 3.12, tensorflow-cpu $(TF).x, no Horovod) and run the core suite there
+	@TF=$(TF) scripts/setup-tf.sh
+	.venv-tf$(TF)/bin/python -m pytest $(CORE_TESTS) -m "not horovod" -k "not hf_pytorch and not converter_walk and not walk_crashes" $(PYTEST_ARGS)
 
 info: $(SETUP) ## versions, hardware and the config in effect
 	$(NORLM) info --config $(CFG) $(ARGS)

@@ -100,7 +100,7 @@ def run_ours(tmp: Path, corpus_glob: str, tokenizer: Path, workers: int, tag: st
 
 
 def run_reference(tmp: Path, ref_dir: Path, text: Path, repeat: int) -> dict:
-    from norlm.bert.tfrecord import count_records
+    from norlm.bert.data.tfrecord import count_records
 
     out = tmp / "reference.tfrecord"
     cmd = [PYTHON, "-c", REFERENCE_RUNNER, str(ref_dir), f"--input_file={text}", f"--output_file={out}",

@@ -1,16 +1,13 @@
 # --- environment (shared by every stage) ---
 set -o errexit -o nounset -o pipefail
 echo "[norlm] @{title}: job ${SLURM_JOB_ID} (${SLURM_JOB_NAME}) on $(hostname), ${SLURM_NNODES} node(s), ${SLURM_NTASKS:-1} task(s), started $(date -u +%FT%TZ)"
-echo "[norlm] account ${SLURM_JOB_ACCOUNT:-?}, partition ${SLURM_JOB_PARTITION:-?}, GPUs on this node: ${CUDA_VISIBLE_DEVICES:-none}"
+echo "[norlm] account ${SLURM_JOB_ACCOUNT:-?}, partition ${SLURM_JOB_PARTITION:-?}, GPUs on this node: ${CUDA_VISIBLE_DEVICES:-${ROCR_VISIBLE_DEVICES:-none}}"
 if [ -e "@{done_file}" ] && [ "${NORLM_FORCE:-0}" != 1 ]; then
     echo "[norlm] @{title} is already complete: @{done_file}"
     exit 0
 fi
-type module >/dev/null 2>&1 || source "@{module_init}"
-module --quiet purge
-module use "@{module_use}"
-module load @{modules}
-module list 2>&1
+# --- software ---
+@{software}
 cd "@{repo}"
 export NORLM_WORK="@{work}"
 export NORLM_LOCAL_SCRATCH="@{local_scratch}"
@@ -20,4 +17,6 @@ export TF_CPP_MIN_LOG_LEVEL="${TF_CPP_MIN_LOG_LEVEL:-2}"
 export OMP_NUM_THREADS="${SLURM_CPUS_PER_TASK:-1}"
 export TF_NUM_INTRAOP_THREADS="${SLURM_CPUS_PER_TASK:-1}"
 export TF_NUM_INTEROP_THREADS="${TF_NUM_INTEROP_THREADS:-2}"
-NORLM="python -m norlm"
+# --- collective libraries (the site's documented settings) ---
+@{collective_env}
+NORLM="@{norlm}"

@@ -15,29 +15,12 @@ from typing import Sequence
 
 from norlm import __version__
 from norlm.config import ConfigError, DEFAULT_CONFIG, is_override, load_config
+from norlm import errors
+from norlm.errors import StageError
+from norlm.stages import STAGES as REGISTRY
 
-# (name, module, one-line help) in pipeline order
-STAGES: list[tuple[str, str, str]] = [
-    ("info", "norlm.info", "print Python/TensorFlow/Horovod/MPI versions, CPUs, GPUs and the config in effect"),
-    ("data", "norlm.bundle", "verify the bundled data against data/manifest.tsv, or fetch full-scale data"),
-    ("corpus", "norlm.corpus.stage", "raw Wikipedia / NAK / plain / NDT text -> clean, deduplicated, segmented shards"),
-    ("vocab", "norlm.vocab.stage", "train the cased WordPiece vocabulary and write its quality report"),
-    ("vocab-check", "norlm.vocab.check", "check any WordPiece vocab.txt for duplicates, empty and unreachable entries"),
-    ("bert-data", "norlm.bert.data_stage", "corpus shards -> NVIDIA-schema pretraining TFRecords (phase 1 or 2)"),
-    ("bert-data-inspect", "norlm.bert.inspect", "count and decode the instances of a pretraining TFRecord file"),
-    ("bert-train", "norlm.bert.train", "pretrain BERT (MLM+NSP, LAMB) with exact resume; phase 1 or 2"),
-    ("bert-export", "norlm.bert.export", "checkpoint -> Hugging Face folder and TF1 name-based checkpoint"),
-    ("bert-attention", "norlm.bert.attention", "how much each head attends to the previous / next token (bag-of-words check)"),
-    ("bert-import", "norlm.bert.import_hf", "local Hugging Face BERT folder -> our checkpoint (for evaluation)"),
-    ("elmo-vocab", "norlm.elmo.vocab", "word vocabulary and token counts for ELMo"),
-    ("elmo-train", "norlm.elmo.train", "train the bidirectional ELMo language model with exact resume"),
-    ("elmo-export", "norlm.elmo.export", "checkpoint -> bilm-tf model.hdf5 + options.json + vocab.txt (+ zip, TF1 ckpt)"),
-    ("elmo-embed", "norlm.elmo.embed", "sentences -> contextual ELMo vectors with our own inference code"),
-    ("evaluate", "norlm.evaluate.stage", "POS, NER and sentiment evaluation of BERT / ELMo / baseline models"),
-    ("plot-log", "norlm.plots", "loss curves from DLLogger files (paper Figure 1 style)"),
-    ("report", "norlm.report", "the demo report (markdown + HTML) from every stage's outputs"),
-    ("sbatch", "norlm.hpc.render", "render a Slurm batch script for a stage and cluster profile"),
-]
+# (name, module, one-line help) in pipeline order, from the stage registry
+STAGES: list[tuple[str, str, str]] = [(s.name, s.module, s.help) for s in REGISTRY]
 
 
 def _top_parser() -> argparse.ArgumentParser:
@@ -100,7 +83,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"norlm {name}: config error: {exc}", file=sys.stderr)
         return 2
-    return int(module.main(args, cfg) or 0)
+    errors.CURRENT_STAGE = name
+    try:
+        return int(module.main(args, cfg) or 0)
+    except StageError as exc:
+        print(f"norlm {name}: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except ConfigError as exc:
+        print(f"norlm {name}: config error: {exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

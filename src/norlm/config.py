@@ -15,7 +15,7 @@ import types
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_CONFIG = "configs/demo.toml"
@@ -34,14 +34,17 @@ class RunConfig:
     seed: int = 12345
     workers: int = 1
     data_dir: str = "data"
+    # multi-worker engine (norlm.dist): auto picks Horovod under an MPI/PMI launch, tf.distribute
+    # under Slurm tasks or TF_CONFIG, else one process
+    engine: Literal["auto", "horovod", "tf-distribute"] = "auto"
 
 
 # section name -> "module:Class"; imported lazily so light commands stay light
 SECTIONS: dict[str, str] = {
     "corpus": "norlm.corpus.settings:CorpusConfig",
     "vocab": "norlm.vocab.settings:VocabConfig",
-    "bert_data": "norlm.bert.data_settings:BertDataConfig",
-    "bert": "norlm.bert.settings:BertTrainConfig",
+    "bert_data": "norlm.bert.data.settings:BertDataConfig",
+    "bert": "norlm.bert.train.settings:BertTrainConfig",
     "elmo": "norlm.elmo.settings:ElmoConfig",
     "evaluate": "norlm.evaluate.settings:EvaluateConfig",
     "hpc": "norlm.hpc.settings:HpcConfig",
@@ -84,6 +87,11 @@ def _convert(value: Any, tp: Any, key: str, source: str) -> Any:
     origin = typing.get_origin(tp)
     args = typing.get_args(tp)
     if tp is Any:
+        return value
+    if origin is Literal:
+        if not any(value == a and type(value) is type(a) for a in args):
+            allowed = ", ".join(repr(a) for a in args)
+            raise ConfigError(f"{source}: key '{key}' has value {value!r}; allowed values: {allowed}")
         return value
     if origin in (typing.Union, types.UnionType):
         if value is None and type(None) in args:
@@ -141,7 +149,11 @@ def build_dataclass(cls: type, data: dict, source: str, prefix: str = "") -> Any
             f"{', '.join(sorted(known))})"
         )
     kwargs = {k: _convert(v, hints[k], prefix + k, source) for k, v in data.items()}
-    return cls(**kwargs)
+    try:
+        return cls(**kwargs)
+    except ValueError as exc:  # a settings class's own range check (__post_init__)
+        section = prefix.rstrip(".") or "top"
+        raise ConfigError(f"{source}: [{section}] {exc}") from None
 
 
 def to_dict(obj: Any) -> Any:

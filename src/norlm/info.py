@@ -1,5 +1,6 @@
 """Print what this installation runs on: Python, TensorFlow, Horovod (frameworks, controllers,
-GPU operations), mpi4py and its MPI library, CPU count, GPUs seen, and the config in effect."""
+GPU operations), mpi4py and its MPI library, CPU count, GPUs seen, the multi-worker engine this launch
+would use (and why), and the config in effect."""
 from __future__ import annotations
 
 import argparse
@@ -38,6 +39,13 @@ def collect(cfg: Any) -> dict[str, Any]:
         info["mpi4py"] = {"error": f"{type(exc).__name__}: {exc}"}
     rank, size, local = dist.launcher_world()
     info["launch"] = {"rank": rank, "size": size, "local_rank": local}
+    try:
+        engine, why = dist.choose_engine(cfg.run.engine)
+    except ValueError as exc:  # a malformed TF_CONFIG
+        engine, why = "error", str(exc)
+    info["engine"] = {"requested": cfg.run.engine, "engine": engine, "why": why,
+                      "collectives": {"tf-distribute": "NCCL (RCCL on ROCm builds)" if info["gpus"] else "ring",
+                                      "horovod": "NCCL" if info["gpus"] else "MPI/Gloo"}.get(engine, "-")}
     info["config_file"] = cfg.source
     info["work_dir"] = str(work_dir(cfg))
     return info
@@ -67,6 +75,9 @@ def main(args: argparse.Namespace, cfg: Any) -> int:
     print(f"cpus         {info['cpus']}")
     print(f"gpus         {len(info['gpus'])} {' '.join(info['gpus'])}")
     print(f"launch       rank {info['launch']['rank']} of {info['launch']['size']} (local rank {info['launch']['local_rank']})")
+    eng = info["engine"]
+    print(f"engine       {eng['engine']} (run.engine={eng['requested']}; collectives: {eng['collectives']})")
+    print(f"             why: {eng['why']}")
     print(f"config       {info['config_file']}")
     print(f"work dir     {info['work_dir']}")
     print("config in effect:")

@@ -9,12 +9,11 @@ from __future__ import annotations
 import argparse
 import base64
 import html
-import json
 import re
 from pathlib import Path
 from typing import Any
 
-from norlm.config import work_dir
+from norlm.layout import Layout, layout_of
 from norlm.files import atomic_open, read_json
 
 
@@ -44,8 +43,8 @@ def _load(path: Path) -> Any:
 
 # --------------------------------------------------------------------------- sections
 
-def corpus_section(work: Path) -> str:
-    stats = _load(work / "corpus" / "stats.json")
+def corpus_section(lay: Layout) -> str:
+    stats = _load(lay.corpus_stats)
     if not stats:
         return "_corpus stage has not run._"
     rows, total = [], [0, 0, 0, 0, 0]
@@ -64,8 +63,8 @@ def corpus_section(work: Path) -> str:
     return text
 
 
-def vocab_section(work: Path) -> str:
-    report = _load(work / "vocab" / "report.json")
+def vocab_section(lay: Layout) -> str:
+    report = _load(lay.vocab_report)
     if not report:
         return "_vocab stage has not run._"
     vocabs = report.get("vocabularies", {})
@@ -103,10 +102,10 @@ def vocab_section(work: Path) -> str:
     return "\n\n".join(parts)
 
 
-def pretraining_section(work: Path, out: Path) -> str:
+def pretraining_section(lay: Layout, out: Path) -> str:
     from norlm.plots import load_points, plot_losses
 
-    logs = [p for p in (work / "bert" / "phase1" / "dllog.json", work / "bert" / "phase2" / "dllog.json") if p.exists()]
+    logs = [p for p in (lay.bert_dllog(1), lay.bert_dllog(2)) if p.exists()]
     if not logs:
         return "_bert-train has not run._"
     parts = []
@@ -129,19 +128,19 @@ def pretraining_section(work: Path, out: Path) -> str:
     if rows:
         parts.append(_table(["phase", "first step", "last step", "MLM loss first", "MLM loss last",
                              "NSP loss first", "NSP loss last", "seq/s"], rows))
-    elmo_final = _load(work / "elmo" / "train" / "final.json")
+    elmo_final = _load(lay.elmo_final)
     if elmo_final:
         keep = {k: v for k, v in elmo_final.items() if isinstance(v, (int, float, str))}
         parts.append("**ELMo training**\n\n" + _table(["measure", "value"], [[k.replace("_", " "), v] for k, v in keep.items()]))
     return "\n\n".join(parts)
 
 
-def epoch_curves(work: Path, out: Path) -> list[str]:
+def epoch_curves(lay: Layout, out: Path) -> list[str]:
     """Figure-2-style per-epoch curves (dev score and train loss) for every evaluated task."""
     from norlm.plots import plot_epochs
 
     images = []
-    for task_dir in sorted(p for p in (work / "eval").iterdir() if p.is_dir()):
+    for task_dir in sorted(p for p in lay.eval_dir.iterdir() if p.is_dir()):
         histories, metric = {}, "score"
         for result_path in sorted(task_dir.glob("*.json")):
             result = _load(result_path) or {}
@@ -157,21 +156,21 @@ def epoch_curves(work: Path, out: Path) -> list[str]:
     return images
 
 
-def evaluation_section(work: Path, out: Path) -> str:
-    report = work / "eval" / "report.md"
+def evaluation_section(lay: Layout, out: Path) -> str:
+    report = lay.eval_report
     if not report.exists():
         return "_evaluate has not run._"
     text = report.read_text(encoding="utf-8")
     # demote the evaluation report's headings by two levels so they nest under this section
     text = re.sub(r"^(#+) ", lambda m: "##" + m.group(1) + " ", text, flags=re.M)
-    images = epoch_curves(work, out)
+    images = epoch_curves(lay, out)
     if images:
         text += "\n\n#### Fine-tuning curves (paper Figure 2 style)\n\n" + "\n\n".join(images)
     return text
 
 
-def timings_section(work: Path) -> str:
-    path = work / "timings.tsv"
+def timings_section(lay: Layout) -> str:
+    path = lay.timings
     if not path.exists():
         return "_no stage timings recorded (stages run outside make)._"
     rows, total = [], 0.0
@@ -187,12 +186,12 @@ def timings_section(work: Path) -> str:
     return _table(["stage", "what", "seconds"], rows)
 
 
-def provenance_section(work: Path) -> str:
+def provenance_section(lay: Layout) -> str:
     rows = []
-    for record_path in sorted(work.rglob("run-*.json")):
+    for record_path in sorted(lay.work.rglob("run-*.json")):
         rec = _load(record_path) or {}
         versions = rec.get("versions", {})
-        rows.append([str(record_path.relative_to(work)), rec.get("seed", ""), rec.get("time", ""),
+        rows.append([str(record_path.relative_to(lay.work)), rec.get("seed", ""), rec.get("time", ""),
                      versions.get("tensorflow-cpu", versions.get("tensorflow", "")), versions.get("python", "")])
     if not rows:
         return "_no run records found._"
@@ -201,16 +200,16 @@ def provenance_section(work: Path) -> str:
 
 # --------------------------------------------------------------------------- rendering
 
-def render_markdown(work: Path, out: Path, cfg: Any) -> str:
+def render_markdown(lay: Layout, out: Path, cfg: Any) -> str:
     sections = [
-        ("Corpus", corpus_section(work)),
-        ("Vocabulary", vocab_section(work)),
-        ("Pretraining", pretraining_section(work, out)),
-        ("Evaluation", evaluation_section(work, out)),
-        ("Stage timings", timings_section(work)),
-        ("Versions and seeds", provenance_section(work)),
+        ("Corpus", corpus_section(lay)),
+        ("Vocabulary", vocab_section(lay)),
+        ("Pretraining", pretraining_section(lay, out)),
+        ("Evaluation", evaluation_section(lay, out)),
+        ("Stage timings", timings_section(lay)),
+        ("Versions and seeds", provenance_section(lay)),
     ]
-    head = (f"# NorLM demo report\n\nConfig `{cfg.source}`, work folder `{work}`, seed {cfg.run.seed}.  "
+    head = (f"# NorLM demo report\n\nConfig `{cfg.source}`, work folder `{lay.work}`, seed {cfg.run.seed}.  "
             "Every number below was produced by this run; the evaluation tables show the published "
             "full-scale numbers alongside for reference only (demo models are tiny and trained for minutes).\n")
     return head + "\n".join(f"\n## {title}\n\n{body}\n" for title, body in sections)
@@ -238,10 +237,10 @@ def markdown_to_html(text: str, image_dir: Path) -> str:
 
 
 def main(args: argparse.Namespace, cfg: Any) -> int:
-    work = work_dir(cfg)
-    out = Path(args.out) if args.out else work / "demo"
+    lay = layout_of(cfg)
+    out = Path(args.out) if args.out else lay.report_dir
     out.mkdir(parents=True, exist_ok=True)
-    text = render_markdown(work, out, cfg)
+    text = render_markdown(lay, out, cfg)
     with atomic_open(out / "report.html") as fh:
         fh.write(markdown_to_html(text, out))
     with atomic_open(out / "report.md") as fh:

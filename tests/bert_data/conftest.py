@@ -53,10 +53,10 @@ def phase1_run(bd_root, ndt_corpus, tokenizer_json) -> Path:
 
 @pytest.fixture(scope="session")
 def phase1_arrays(phase1_run) -> dict:
-    """Every instance of the phase-1 run, read back with norlm.bert.input (files in order)."""
+    """Every instance of the phase-1 run, read back with norlm.bert.train.input (files in order)."""
     import numpy as np
 
-    from norlm.bert.input import list_files, make_dataset
+    from norlm.bert.train.input import list_files, make_dataset
 
     ds = make_dataset(list_files(phase1_run), 4096, 128, 20, is_training=False)
     cols: dict[str, list] = {}

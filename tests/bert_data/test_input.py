@@ -1,10 +1,10 @@
-"""norlm.bert.input: rank sharding, deterministic training order, exact resume by skipping batches."""
+"""norlm.bert.train.input: rank sharding, deterministic training order, exact resume by skipping batches."""
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from norlm.bert.input import list_files, make_dataset, rank_files
+from norlm.bert.train.input import list_files, make_dataset, rank_files
 
 
 def _take(ds, n):

@@ -6,8 +6,8 @@ import random
 import numpy as np
 import pytest
 
-from norlm.bert.instances import _truncate, assemble, make_pairs
-from norlm.bert.shard_tokens import read_shard
+from norlm.bert.data.instances import _truncate, assemble, make_pairs
+from norlm.bert.data.shard_tokens import read_shard
 
 from .corpus_helpers import ndt_documents, write_shards
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from norlm.bert.instances import assemble, make_pairs
-from norlm.bert.masking import mask_batch, num_to_predict
-from norlm.bert.shard_tokens import read_shard
+from norlm.bert.data.instances import assemble, make_pairs
+from norlm.bert.data.masking import mask_batch, num_to_predict
+from norlm.bert.data.shard_tokens import read_shard
 
 from .corpus_helpers import ndt_documents, write_shards
 

@@ -5,7 +5,7 @@ import gzip
 
 import numpy as np
 
-from norlm.bert.shard_tokens import read_shard
+from norlm.bert.data.shard_tokens import read_shard
 
 from .corpus_helpers import ndt_documents
 

@@ -83,8 +83,8 @@ def test_written_instances_follow_the_recipe(phase1_run, phase1_arrays):
 
 def test_reader_yields_exactly_the_written_instances(phase1_run, tokenizer_json, ndt_corpus):
     """File 0001 = the odd-numbered instances of shard 0, recomputed in-process."""
-    from norlm.bert.data_stage import Job, shard_batches
-    from norlm.bert.input import make_dataset
+    from norlm.bert.data.stage import Job, shard_batches
+    from norlm.bert.train.input import make_dataset
 
     inputs = tuple(sorted(str(p) for p in ndt_corpus.glob("*.txt.gz")))
     job = Job(inputs=inputs, out_dir=str(phase1_run), vocab_path=str(tokenizer_json), vocab_sha256="", seed=12345,

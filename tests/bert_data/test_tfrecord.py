@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from norlm.bert.tfrecord import count_records, crc32c, crc32c_rows, encode_examples, iter_records, records_bytes
+from norlm.bert.data.tfrecord import count_records, crc32c, crc32c_rows, encode_examples, iter_records, records_bytes
 
 
 def test_crc32c_known_values_and_right_aligned_rows():

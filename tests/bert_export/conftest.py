@@ -57,7 +57,7 @@ def small_vocab(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def tiny_model(small_vocab):
     """A 2-layer BERT whose every weight (biases and LayerNorms too) is random and non-trivial."""
-    from norlm.bert.import_hf import assign_weights
+    from norlm.bert.interop.import_hf import assign_weights
     from norlm.bert.model import BertConfig, BertPretrainingModel
     from norlm.vocab.vocab_file import read_vocab
 
@@ -76,7 +76,7 @@ def tiny_model(small_vocab):
 @pytest.fixture(scope="session")
 def exported(tmp_path_factory, tiny_model, small_vocab) -> Path:
     """`tiny_model` exported with the library calls `norlm bert-export` uses: returns the export folder."""
-    from norlm.bert.export import model_arrays, write_hf_folder, write_tf1_folder
+    from norlm.bert.interop.export import model_arrays, write_hf_folder, write_tf1_folder
 
     out = tmp_path_factory.mktemp("export")
     arrays = model_arrays(tiny_model)

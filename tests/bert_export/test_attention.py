@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from norlm.bert.attention import measure, offset_mass
+from norlm.evaluate.attention import measure, offset_mass
 from tests.bert_export.helpers import PAIRS, batch
 from tests.conftest import run_norlm
 

@@ -14,7 +14,7 @@ def _training_checkpoint(folder, model, step: int) -> None:
     """Save like bert-train: `model`, optimiser slots and training state in one tf.train.Checkpoint."""
     import tensorflow as tf
 
-    from norlm.bert.checkpoint import CheckpointKeeper, TrainState
+    from norlm.bert.train.checkpoint import CheckpointKeeper, TrainState
 
     optimizer = tf.Module()
     optimizer.slots = {f"{name}/adam_m": tf.Variable(tf.zeros_like(var)) for name, var in
@@ -45,8 +45,8 @@ def work(tmp_path_factory, tiny_model, small_vocab):
 def test_export_cli(work, tiny_model, monkeypatch):
     import tensorflow as tf
 
-    from norlm.bert.export import model_arrays
-    from norlm.bert.import_hf import read_hf_bert
+    from norlm.bert.interop.export import model_arrays
+    from norlm.bert.interop.import_hf import read_hf_bert
     from norlm.cli import main
     from norlm.files import sha256_file
 

@@ -85,7 +85,7 @@ def test_token_ids_equal_ours_small_vocab(exported, small_vocab, test_sentences)
 
 def test_token_ids_equal_ours_norbert_vocab(tmp_path, test_sentences):
     """NorBERT's own vocab.txt: duplicate lines, control-character pieces, accents kept."""
-    from norlm.bert.hf_files import write_tokenizer_files
+    from norlm.bert.interop.hf_files import write_tokenizer_files
     from norlm.vocab.tokenizer import build_tokenizer
 
     from tests.conftest import DATA

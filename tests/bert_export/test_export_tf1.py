@@ -113,7 +113,7 @@ def test_walk_crashes_on_accumulation_buffers(tmp_path, exported):
     """Why only model variables are exported: an extra `<var>/accum` breaks the converter's walk."""
     import transformers
 
-    from norlm.bert.tf1_checkpoint import read_tf1_checkpoint, write_tf1_checkpoint
+    from norlm.bert.interop.tf1_checkpoint import read_tf1_checkpoint, write_tf1_checkpoint
 
     arrays = read_tf1_checkpoint(exported / "tf1")
     arrays["bert/pooler/dense/kernel/accum"] = np.zeros_like(arrays["bert/pooler/dense/kernel"])
@@ -125,7 +125,7 @@ def test_walk_crashes_on_accumulation_buffers(tmp_path, exported):
 
 
 def test_replace_dir_swaps_our_folder_and_refuses_a_foreign_one(tmp_path):
-    from norlm.bert.tf1_checkpoint import replace_dir
+    from norlm.bert.interop.tf1_checkpoint import replace_dir
 
     def fill(text):
         return lambda d: ((d / "bert_config.json").write_text(text), (d / "x").write_text(text))

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from norlm.bert.hf_names import hf_to_tf1, name_table, normalise_hf_key, tf1_names, tf1_to_hf
+from norlm.bert.interop.hf_names import hf_to_tf1, name_table, normalise_hf_key, tf1_names, tf1_to_hf
 from norlm.bert.model import BertConfig, variable_shapes
 
 

@@ -48,7 +48,7 @@ def _feats(small_vocab):
 
 
 def test_cli_round_trip_same_logits(tmp_path, hf_folder, small_vocab):
-    from norlm.bert.checkpoint import load_model_weights
+    from norlm.bert.train.checkpoint import load_model_weights
     from norlm.bert.model import BertConfig, BertPretrainingModel
 
     folder, hf_model = hf_folder
@@ -80,7 +80,7 @@ def test_legacy_pytorch_bin_with_old_names(tmp_path, hf_folder, small_vocab):
     """A pre-2019 style pytorch_model.bin: LayerNorm gamma/beta names and an explicit decoder copy."""
     import torch
 
-    from norlm.bert.import_hf import model_from_hf
+    from norlm.bert.interop.import_hf import model_from_hf
 
     folder, hf_model = hf_folder
     legacy = tmp_path / "legacy"
@@ -105,7 +105,7 @@ def test_masked_lm_without_pooler_and_nsp(tmp_path, small_vocab):
     """BertForMaskedLM (as NB-BERT is published): MLM logits match, missing pooler/NSP are initialised."""
     import torch
 
-    from norlm.bert.import_hf import assign_weights, read_hf_bert_detailed
+    from norlm.bert.interop.import_hf import assign_weights, read_hf_bert_detailed
     from norlm.bert.model import BertPretrainingModel
     from norlm.vocab.vocab_file import read_vocab
 
@@ -132,8 +132,8 @@ def test_masked_lm_without_pooler_and_nsp(tmp_path, small_vocab):
 
 
 def test_our_export_round_trips_exactly(exported, tiny_model):
-    from norlm.bert.export import model_arrays
-    from norlm.bert.import_hf import read_hf_bert
+    from norlm.bert.interop.export import model_arrays
+    from norlm.bert.interop.import_hf import read_hf_bert
 
     config, arrays = read_hf_bert(exported / "hf")
     assert config == tiny_model.config
@@ -143,8 +143,8 @@ def test_our_export_round_trips_exactly(exported, tiny_model):
 
 
 def test_refuses_a_folder_that_is_not_bert(tmp_path, hf_folder):
-    from norlm.bert.hf_files import HFFolderError
-    from norlm.bert.import_hf import read_hf_bert
+    from norlm.bert.interop.hf_files import HFFolderError
+    from norlm.bert.interop.import_hf import read_hf_bert
 
     folder, _ = hf_folder
     shutil.copytree(folder, tmp_path / "roberta")
@@ -181,7 +181,7 @@ def test_bfloat16_safetensors_are_widened(tmp_path, hf_folder):
 
     import torch
 
-    from norlm.bert.import_hf import read_hf_bert
+    from norlm.bert.interop.import_hf import read_hf_bert
 
     folder, hf_model = hf_folder
     half = tmp_path / "bf16"
@@ -195,8 +195,8 @@ def test_bfloat16_safetensors_are_widened(tmp_path, hf_folder):
 
 
 def test_refuses_weights_that_do_not_fit_the_config(tmp_path, hf_folder):
-    from norlm.bert.hf_files import HFFolderError
-    from norlm.bert.import_hf import read_hf_bert
+    from norlm.bert.interop.hf_files import HFFolderError
+    from norlm.bert.interop.import_hf import read_hf_bert
 
     folder, _ = hf_folder
     shutil.copytree(folder, tmp_path / "wrong")

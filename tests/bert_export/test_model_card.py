@@ -3,9 +3,10 @@ from __future__ import annotations
 
 import json
 
-from norlm.bert.hf_files import hf_config_dict
+from norlm.bert.interop.hf_files import hf_config_dict
 from norlm.bert.model import BertConfig
-from norlm.bert.model_card import corpus_table, phase_summary, render_model_card
+from norlm.layout import Layout
+from norlm.bert.interop.model_card import corpus_table, phase_summary, render_model_card
 
 
 def test_corpus_table_rows_and_total():
@@ -28,7 +29,7 @@ def test_phase_summary_picks_sizes_losses_and_eval():
 
 def test_card_without_any_stage_files(tmp_path):
     bert = BertConfig(vocab_size=100, num_hidden_layers=2).to_json_dict()
-    card = render_model_card(model_name="m", work=tmp_path, bert_config=bert, hf_config=hf_config_dict(bert),
+    card = render_model_card(model_name="m", lay=Layout(tmp_path), bert_config=bert, hf_config=hf_config_dict(bert),
                              checkpoint="ck", step=7, license_id="cc-by-4.0", config_file="configs/demo.toml")
     assert card.startswith("---\nlanguage:\n")
     assert card.count("_not available_") == 3  # corpus, vocabulary, training phases
@@ -36,6 +37,6 @@ def test_card_without_any_stage_files(tmp_path):
     assert "| `num_hidden_layers` | 2 |" in card and "after **7** updates" in card
     (tmp_path / "bert" / "phase1").mkdir(parents=True)
     (tmp_path / "bert" / "phase1" / "final.json").write_text(json.dumps({"global_step": 7}))
-    card = render_model_card(model_name="m", work=tmp_path, bert_config=bert, hf_config=hf_config_dict(bert),
+    card = render_model_card(model_name="m", lay=Layout(tmp_path), bert_config=bert, hf_config=hf_config_dict(bert),
                              checkpoint="ck", step=7, license_id="cc-by-4.0", config_file="configs/demo.toml")
     assert "### Phase 1\n\n| key | value |\n|---|---|\n| `global_step` | 7 |\n" in card

@@ -18,5 +18,5 @@ def small_work(tmp_path: Path) -> Path:
     (work / "vocab").mkdir(parents=True)
     synth.write_vocab(work / "vocab" / "vocab.txt", VOCAB)
     synth.write_tfrecords(work / "bert/tfrecords/phase1", 256, SEQ, PRED, VOCAB, seed=1, files=2)
-    synth.write_tfrecords(work / "bert/tfrecords/phase2", 64, 2 * SEQ, 2 * PRED, VOCAB, seed=2, files=2)
+    synth.write_tfrecords(work / "bert/tfrecords/phase2", 64, 2 * SEQ, 2 * PRED, VOCAB, seed=2, files=2, phase=2)
     return work

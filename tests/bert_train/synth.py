@@ -65,10 +65,11 @@ def make_instances(n: int, seq_len: int, max_pred: int, vocab_size: int, seed: i
 
 
 def write_tfrecords(folder: Path, n: int, seq_len: int, max_pred: int, vocab_size: int, seed: int = 1,
-                    files: int = 2, manifest: dict | None = None) -> list[Path]:
-    import json
-
+                    files: int = 2, vocab_txt: Path | None = None, phase: int = 1) -> list[Path]:
+    """Records plus the manifest bert-data would write (vocabulary: `vocab_txt`, else folder/../../vocab)."""
     import tensorflow as tf
+
+    from norlm.bert.data.manifest import PretrainingManifest, vocab_record
 
     folder.mkdir(parents=True, exist_ok=True)
     inst = make_instances(n, seq_len, max_pred, vocab_size, seed)
@@ -81,8 +82,9 @@ def write_tfrecords(folder: Path, n: int, seq_len: int, max_pred: int, vocab_siz
         writers[i % files].write(tf.train.Example(features=tf.train.Features(feature=feats)).SerializeToString())
     for w in writers:
         w.close()
-    info = {"max_seq_length": seq_len, "max_predictions_per_seq": max_pred, "vocab_size": vocab_size,
-            "instances": n}
-    info.update(manifest or {})
-    (folder / "manifest.json").write_text(json.dumps(info))
+    vocab_txt = vocab_txt or folder.parents[2] / "vocab" / "vocab.txt"
+    if not vocab_txt.exists():  # records outside a work folder: describe them with their own vocab file
+        vocab_txt = write_vocab(folder / "vocab.txt", vocab_size)
+    PretrainingManifest(phase=phase, instances=n, max_seq_length=seq_len, max_predictions_per_seq=max_pred,
+                        vocab=vocab_record(vocab_txt, size=vocab_size)).write(folder / "manifest.json")
     return paths

@@ -23,15 +23,30 @@ def test_vocab_size_mismatch_with_config_refused(small_work, tmp_path, monkeypat
     code = run(monkeypatch, small_work, f"bert.model_config={path}", "bert.vocab_size_from=config")
     err = capsys.readouterr().err
     assert code == 2
-    assert f"vocab_size {VOCAB + 7}" in err and f"has {VOCAB} entries" in err
+    assert "norlm bert-train: error: vocab_size mismatch" in err
+    assert f"{path} says vocab_size {VOCAB + 7}" in err
+    assert f"{small_work / 'bert/tfrecords/phase1/manifest.json'} has {VOCAB} entries" in err
     assert not (small_work / "bert/phase1/final.json").exists()
+
+
+def test_vocab_edited_after_bert_data_refused(small_work, monkeypatch, capsys):
+    vocab = small_work / "vocab/vocab.txt"
+    lines = vocab.read_text().splitlines()
+    lines[10], lines[11] = lines[11], lines[10]  # same size, two entries swapped: every id still fits
+    vocab.write_text("\n".join(lines) + "\n")
+    code = run(monkeypatch, small_work)
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "vocabulary mismatch" in err and str(vocab) in err
+    assert str(small_work / "bert/tfrecords/phase1/manifest.json") in err
+    assert not (small_work / "bert/phase1").exists()
 
 
 def test_token_ids_beyond_vocab_refused(small_work, monkeypatch, capsys):
     (small_work / "vocab/vocab.txt").write_text("".join(f"t{i}\n" for i in range(50)))
     code = run(monkeypatch, small_work)
     err = capsys.readouterr().err
-    assert code == 2 and "vocab_size mismatch" in err and "says 120" in err and "says 50" in err  # manifest
+    assert code == 2 and "vocabulary mismatch" in err  # the manifest's sha256 catches it first
     (small_work / "bert/tfrecords/phase1/manifest.json").unlink()
     code = run(monkeypatch, small_work)
     err = capsys.readouterr().err
@@ -42,7 +57,7 @@ def test_sequence_length_mismatch_refused(small_work, monkeypatch, capsys):
     code = run(monkeypatch, small_work, "bert_data.phase1.max_seq_length=64")
     err = capsys.readouterr().err
     assert code == 2
-    assert "max_seq_length mismatch" in err and "says 32" in err and "says 64" in err
+    assert "max_seq_length mismatch" in err and "manifest.json says 32" in err and "says 64" in err
 
 
 def test_sequence_longer_than_position_table_refused(small_work, tmp_path, monkeypatch, capsys):

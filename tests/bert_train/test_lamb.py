@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import tensorflow as tf
 
-from norlm.bert.lamb import Lamb, clip_by_global_norm, uses_weight_decay
+from norlm.bert.train.lamb import Lamb, clip_by_global_norm, uses_weight_decay
 
 NAMES = ["bert/encoder/layer_0/attention/self/query/kernel", "bert/encoder/layer_0/attention/self/query/bias",
          "bert/embeddings/LayerNorm/gamma", "cls/predictions/output_bias", "bert/embeddings/word_embeddings",

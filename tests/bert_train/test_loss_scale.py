@@ -6,8 +6,8 @@ import tensorflow as tf
 
 import synth
 from norlm.bert.model import BertConfig
-from norlm.bert.settings import BertTrainConfig, PhaseTrain
-from norlm.bert.train import Trainer
+from norlm.bert.train.settings import BertTrainConfig, PhaseTrain
+from norlm.bert.train.trainer import Trainer
 
 CFG = BertConfig(vocab_size=60, hidden_size=16, num_hidden_layers=1, num_attention_heads=2, intermediate_size=32,
                  max_position_embeddings=16)

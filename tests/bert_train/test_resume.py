@@ -12,7 +12,7 @@ import tensorflow as tf
 
 from synth import SMOKE
 from tests.conftest import REPO, norlm_env
-from norlm.bert.checkpoint import read_state
+from norlm.bert.train.checkpoint import read_state
 from norlm.dllogger import read_dllog, training_points
 
 ARGS = ["bert-train", *SMOKE, "--phase", "1", "bert.phase1.train_steps=24", "bert.phase1.train_batch_size=8",

@@ -5,7 +5,7 @@ import math
 
 import pytest
 
-from norlm.bert.schedule import learning_rate, learning_rate_value
+from norlm.bert.train.schedule import learning_rate, learning_rate_value
 
 
 @pytest.mark.parametrize("step,expected", [

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 import synth
-from norlm.bert.checkpoint import read_state
-from norlm.bert.schedule import learning_rate_value
+from norlm.bert.train.checkpoint import read_state
+from norlm.bert.train.schedule import learning_rate_value
 from norlm.cli import main as cli_main
 from norlm.config import load_config
 from norlm.dllogger import read_dllog, training_points

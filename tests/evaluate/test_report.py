@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from norlm.evaluate.report import write_report
+from norlm.layout import Layout
 from norlm.evaluate.results import fingerprint, load_entry, summarise, write_result
 
 
@@ -27,7 +28,7 @@ def test_report_tables(tmp_path):
     write_result(eval_dir / "pos" / "baseline.json", {**header, "label": "baseline"}, "nob", _entry([0.90]))
     write_result(eval_dir / "sentiment" / "elmo.json", {"kind": "elmo", "label": "ELMo (this run)"}, "nob",
                  _entry([0.7]))
-    text = write_report(eval_dir, "demo", ["model skipped: x"]).read_text()
+    text = write_report(Layout(tmp_path), "demo", ["model skipped: x"]).read_text()
     assert "| **BERT (this run)** | this run | 96.0 ± 1.4 | 93.0 | 2 | 2/2, 2 | 10 |" in text
     assert "| **baseline** | this run | 90.0 | – | 1 | 2 | 10 |" in text
     assert text.index("BERT (this run)") < text.index("| Stanza | paper | 98.3 | 97.9 |")

@@ -93,3 +93,28 @@ def test_work_dir(monkeypatch):
     assert str(work_dir(cfg)) == "work/demo"
     monkeypatch.setenv("NORLM_WORK", "/tmp/w")
     assert str(work_dir(cfg)) == "/tmp/w"
+
+
+def test_choice_rejected_at_load_with_allowed_values():
+    with pytest.raises(ConfigError) as info:
+        load_config("configs/demo.toml", ['bert.precision="fp17"'])
+    text = str(info.value)
+    assert "configs/demo.toml" in text and "'bert.precision'" in text and "'fp17'" in text
+    assert "allowed values: 'fp32', 'fp16', 'bf16'" in text
+
+
+def test_cli_reports_bad_choice_before_the_stage_runs(capsys):
+    from norlm.cli import main
+
+    assert main(["bert-train", "--config", "smoke", 'bert.precision="fp17"']) == 2
+    err = capsys.readouterr().err
+    assert "norlm bert-train: config error" in err and "allowed values: 'fp32', 'fp16', 'bf16'" in err
+
+
+def test_range_checks_of_settings_run_at_load():
+    with pytest.raises(ConfigError, match=r"\[bert_data\] key 'files_per_shard' must be at least 1, got 0"):
+        load_config("configs/demo.toml", ["bert_data.files_per_shard=0"])
+    with pytest.raises(ConfigError, match=r"\[vocab\] key 'character_coverage' must be in \(0, 1\]"):
+        load_config("configs/demo.toml", ["vocab.character_coverage=1.5"])
+    with pytest.raises(ConfigError, match=r"'run.engine' has value 'mpi'; allowed values: 'auto', 'horovod'"):
+        load_config("configs/demo.toml", ['run.engine="mpi"'])

@@ -1,4 +1,5 @@
-"""norlm.dist on one process and on 2 ranks under horovodrun --gloo and mpirun (MPI controller)."""
+"""norlm.dist on one process and on 2 ranks under horovodrun --gloo and mpirun (MPI controller); the
+tf-distribute engine runs the same probe in tests/multiworker/test_tf_distribute.py."""
 from __future__ import annotations
 
 import json
@@ -42,16 +43,30 @@ def test_single_process_is_world_of_one(tmp_path):
     assert r["split"] == [0, 1, 2, 3, 4]
 
 
+def test_engine_choice_is_reported_before_start(monkeypatch):
+    from norlm import dist
+
+    for var in ("TF_CONFIG", "NORLM_ENGINE", "OMPI_COMM_WORLD_SIZE", "HOROVOD_SIZE", "PMI_SIZE", "SLURM_STEP_ID"):
+        monkeypatch.delenv(var, raising=False)
+    assert dist.choose_engine("auto") == ("none", "auto: no launcher of several ranks, no TF_CONFIG: one process")
+    monkeypatch.setenv("TF_CONFIG", '{"cluster": {"chief": ["h:1"], "worker": ["h:2"]}, "task": {"type": "worker", "index": 0}}')
+    assert dist.choose_engine("auto") == ("tf-distribute", "auto: TF_CONFIG describes 2 workers")
+    assert dist.launcher_world() == (1, 2, 1)  # the chief is rank 0
+
+
 @pytest.mark.slow
+@pytest.mark.horovod
 def test_two_ranks_gloo(tmp_path):
     _check_two_ranks(_probe(horovodrun_gloo_cmd(2), tmp_path), "gloo")
 
 
 @pytest.mark.slow
+@pytest.mark.horovod
 def test_two_ranks_mpi(tmp_path):
     _check_two_ranks(_probe(mpirun_cmd(2), tmp_path), "mpi")
 
 
+@pytest.mark.horovod
 def test_light_init_under_mpi_uses_mpi4py(tmp_path):
     # each rank writes its own file: mpirun interleaves the ranks' stdout
     code = "\n".join([

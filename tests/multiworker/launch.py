@@ -1,4 +1,5 @@
-"""Start `norlm bert-train` as 1 process or 2 ranks (mpirun / horovodrun --gloo) on the test layouts."""
+"""Start `norlm bert-train` as 1 process or 2 ranks (mpirun / horovodrun --gloo: Horovod; tf_launch.py with
+TF_CONFIG: tf-distribute) on the test layouts."""
 from __future__ import annotations
 
 import signal
@@ -25,11 +26,17 @@ def train_args(input_dir: Path, out_dir: Path, vocab: Path, model: Path, batch: 
             f"bert.phase1.accumulation_steps={ACCUM}", f"bert.phase1.train_steps={STEPS}",
             "bert.phase1.warmup_steps=2", "bert.phase1.learning_rate=0.005",
             f"bert.save_checkpoints_steps={SAVE_EVERY}", "bert.keep_checkpoints=10",
-            "bert.display_loss_steps=2", "bert.console_steps=4", *extra]
+            "bert.display_loss_steps=1", "bert.console_steps=4", *extra]
+
+
+TF_LAUNCH = str(Path(__file__).with_name("tf_launch.py"))
 
 
 def command(launcher: str, args: list[str]) -> list[str]:
-    """launcher: 'single', 'mpi' (mpirun, Horovod's MPI controller) or 'gloo' (horovodrun --gloo)."""
+    """launcher: 'single', 'mpi' (mpirun, Horovod's MPI controller), 'gloo' (horovodrun --gloo) or 'tf'
+    (2 workers with TF_CONFIG: the tf-distribute engine)."""
+    if launcher == "tf":
+        return [sys.executable, TF_LAUNCH, "2", sys.executable, "-m", "norlm", *args]
     prefix = {"single": [], "mpi": mpirun_cmd(2), "gloo": horovodrun_gloo_cmd(2)}[launcher]
     return prefix + [sys.executable, "-m", "norlm", *args]
 
@@ -83,7 +90,7 @@ def rank_process(proc: subprocess.Popen, rank: int):
         except (psutil.NoSuchProcess, psutil.AccessDenied):
             continue
         if "norlm" in cmdline and "python" in cmdline and not cmdline.startswith(("/bin/sh", "bash")) and str(rank) in (
-                environ.get("OMPI_COMM_WORLD_RANK"), environ.get("HOROVOD_RANK")):
+                environ.get("OMPI_COMM_WORLD_RANK"), environ.get("HOROVOD_RANK"), environ.get("NORLM_LAUNCH_RANK")):
             return child
     return None
 

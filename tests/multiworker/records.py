@@ -56,13 +56,19 @@ def _write(path: Path, records: list[dict[str, np.ndarray]]) -> None:
             writer.write(tf.train.Example(features=tf.train.Features(feature=feats)).SerializeToString())
 
 
-def write_layouts(root: Path, n: int, per_rank_batch: int, ranks: int = 2, seed: int = 3) -> tuple[Path, Path]:
+def write_layouts(root: Path, n: int, per_rank_batch: int, ranks: int = 2, seed: int = 3,
+                  vocab: Path | None = None) -> tuple[Path, Path]:
     """`root/single/0000.tfrecord` (global order) and `root/ranks/000r.tfrecord` (rank r's share)."""
+    import hashlib
+
     global_batch = per_rank_batch * ranks
     if n % global_batch:
         raise ValueError(f"{n} records do not fill whole global micro-batches of {global_batch}")
     recs = instances(n, seed)
-    manifest = json.dumps({"max_seq_length": SEQ, "max_predictions_per_seq": PRED, "vocab_size": VOCAB})
+    vocab = vocab or write_vocab_and_model(root)[0]
+    record = {"path": str(vocab), "sha256": hashlib.sha256(vocab.read_bytes()).hexdigest(), "size": VOCAB}
+    manifest = json.dumps({"phase": 1, "instances": n, "max_seq_length": SEQ, "max_predictions_per_seq": PRED,
+                           "vocab_size": VOCAB, "vocab": record})
     single, split = root / "single", root / "ranks"
     for folder in (single, split):
         folder.mkdir(parents=True)

@@ -9,7 +9,9 @@ import os
 from pathlib import Path
 
 
-class SegmenterError(RuntimeError):
+from norlm.errors import StageError
+
+class SegmenterError(StageError, RuntimeError):
     """A segmenter that cannot run here (e.g. missing Stanza models)."""
 
 

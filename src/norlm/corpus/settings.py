@@ -6,6 +6,7 @@ sentence already seen in an earlier source is dropped from a later one.
 """
 from __future__ import annotations
 
+from typing import Literal
 from dataclasses import dataclass, field
 
 KINDS = ("wikipedia", "nak-tokens", "nak-text", "nak-xml", "plain", "ndt")
@@ -16,13 +17,13 @@ class SourceConfig:
     """One input source; `kind` selects the reader, `name` prefixes its shards."""
 
     name: str = ""
-    kind: str = "plain"  # wikipedia | nak-tokens | nak-text | nak-xml | plain | ndt
+    kind: Literal["wikipedia", "nak-tokens", "nak-text", "nak-xml", "plain", "ndt"] = "plain"  # wikipedia | nak-tokens | nak-text | nak-xml | plain | ndt
     paths: tuple[str, ...] = ()  # files, directories or glob patterns (relative to the cwd or the repo)
-    lang: str = "nb"  # nb (Bokmål) | nn (Nynorsk): picks the segmenter model
+    lang: Literal["nb", "nn"] = "nb"  # nb (Bokmål) | nn (Nynorsk): picks the segmenter model
     split: str = ""  # ndt only: keep files of this NorNE/UD split (train/dev/test), "" = all
     split_file: str = "data/norne/norne_ndt_split.tsv"  # ndt only: lang, file, split, group table
     encoding: str = ""  # "" = the reader's default (utf-8, or auto for NAK); auto = utf-8 else fallback
-    docs: str = "line"  # plain only: "line" (one document per line) or "blank" (blank-line separated)
+    docs: Literal["line", "blank"] = "line"  # plain only: "line" (one document per line) or "blank" (blank-line separated)
     detokenize: bool = False  # plain only: input is space-tokenised ("ord , ord .") -> normal spacing
     segment: bool = True  # run the sentence segmenter (False: input lines already are sentences)
 
@@ -40,7 +41,7 @@ class FilterConfig:
 @dataclass(frozen=True)
 class CorpusConfig:
     sources: tuple[SourceConfig, ...] = ()
-    segmenter: str = "punkt"  # punkt (offline) | stanza (cluster; models in STANZA_RESOURCES_DIR)
+    segmenter: Literal["punkt", "stanza"] = "punkt"  # punkt (offline) | stanza (cluster; models in STANZA_RESOURCES_DIR)
     stanza_batch_size: int = 256  # tokenize_batch_size of the Stanza pipeline
     filters: FilterConfig = field(default_factory=FilterConfig)
     dedup: bool = True  # exact dedup of sentences with >= dedup_min_tokens words, across sources

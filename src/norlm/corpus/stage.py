@@ -28,13 +28,14 @@ import numpy as np
 from tqdm import tqdm
 
 from norlm import dist
-from norlm.config import work_dir
+from norlm.errors import StageError
+from norlm.layout import layout_of
 from norlm.corpus.dedup import bucket_bits, bucket_of, later_occurrences, position
 from norlm.corpus.process import part_paths, process_unit, unit_fingerprint
-from norlm.corpus.segment import SegmenterError, make_segmenter
+from norlm.corpus.segment import make_segmenter
 from norlm.corpus.shards import Duplicates, write_source
 from norlm.corpus.stats import print_table, source_summary
-from norlm.corpus.units import PlanError, plan
+from norlm.corpus.units import plan
 from norlm.files import atomic_open, read_json, write_json, write_run_record
 
 
@@ -123,17 +124,12 @@ def _run(args, cfg) -> int:
         corpus = dataclasses.replace(corpus, near_dedup=True)
     workers = args.workers or cfg.run.workers
     if not corpus.sources:
-        print(f"norlm corpus: {cfg.source} has no [[corpus.sources]]", file=sys.stderr)
-        return 2
-    out = work_dir(cfg) / "corpus"
+        raise StageError(f"{cfg.source} has no [[corpus.sources]]")
+    out = layout_of(cfg).corpus_dir
     parts = out / "parts"
-    try:
-        units, missing = plan(corpus.sources)
-        for lang in sorted({s.lang for s in corpus.sources if s.segment}):
-            make_segmenter(corpus.segmenter, lang, corpus.stanza_batch_size)
-    except (PlanError, SegmenterError) as exc:
-        dist.log0(f"norlm corpus: {exc}", file=sys.stderr)
-        return 2
+    units, missing = plan(corpus.sources)  # PlanError, SegmenterError: StageErrors the CLI reports
+    for lang in sorted({s.lang for s in corpus.sources if s.segment}):
+        make_segmenter(corpus.segmenter, lang, corpus.stanza_batch_size)
     seed = cfg.run.seed
     fps = [unit_fingerprint(u, corpus.sources[u.source], corpus, corpus.segmenter, seed) for u in units]
     settings = json.dumps([fps, dataclasses.asdict(corpus)], sort_keys=True, default=str)

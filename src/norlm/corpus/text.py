@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from norlm.errors import StageError
+
 FALLBACK_ENCODING = "iso-8859-15"  # what NorBERT's recode.sh assumed for NAK <= 2011
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b\u200e\u200f\u2028\u2029\ufeff\ufffe]")
@@ -20,7 +22,7 @@ _NO_SPACE_AFTER = set("([{«“‘")
 _STRAIGHT_QUOTES = {'"', "'"}
 
 
-class DecodeError(ValueError):
+class DecodeError(StageError, ValueError):
     """A line that is not valid in the declared encoding."""
 
 

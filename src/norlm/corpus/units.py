@@ -11,6 +11,7 @@ import re
 from collections import defaultdict
 from pathlib import Path
 
+from norlm.errors import StageError
 from norlm.config import REPO_ROOT
 from norlm.corpus.readers import Unit
 from norlm.norne_split import read_split_rows
@@ -28,7 +29,7 @@ NDT_LANG = {"nb": "nob", "nn": "nno"}
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
 
-class PlanError(ValueError):
+class PlanError(StageError, ValueError):
     """A source that cannot be planned (bad name, kind or split table)."""
 
 

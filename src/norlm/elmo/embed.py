@@ -12,12 +12,10 @@ whitespace-tokenised sentence per line).
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 import numpy as np
 
-from norlm.config import work_dir
 from norlm.files import atomic_path
 
 LAYER_CHOICES = ("average", "top", "all")
@@ -43,7 +41,7 @@ class ElmoEmbedder:
         import tensorflow as tf
 
         from norlm.elmo.model import ElmoModel
-        from norlm.elmo.options import check_options
+        from norlm.elmo.options import check_options, read_options
 
         self.tf = tf
         path = Path(export_dir)
@@ -55,13 +53,10 @@ class ElmoEmbedder:
             with zipfile.ZipFile(path) as zf:
                 options = json.loads(zf.read("options.json").decode("utf-8"))
                 h5_source = io.BytesIO(zf.read("model.hdf5"))
+            check_options(options, f"{path}:options.json")
         else:
-            import json
-
-            with open(path / "options.json", encoding="utf-8") as fh:
-                options = json.load(fh)
+            options = read_options(path / "options.json")
             h5_source = path / "model.hdf5"
-        check_options(options, str(path))
         self.options = options
         self.max_chars = options["char_cnn"]["max_characters_per_token"]
         self.batch_size = batch_size
@@ -145,7 +140,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def main(args: argparse.Namespace, cfg) -> int:
-    model_dir = Path(args.model) if args.model else work_dir(cfg) / "elmo" / "export"
+    from norlm.errors import StageFailure
+    from norlm.layout import layout_of
+
+    model_dir = Path(args.model) if args.model else layout_of(cfg).elmo_export
     sentences, skipped = [], 0
     with open(args.input, encoding="utf-8", errors="strict") as fh:
         for lineno, line in enumerate(fh, 1):
@@ -155,13 +153,11 @@ def main(args: argparse.Namespace, cfg) -> int:
             else:
                 skipped += 1
     if not sentences:
-        print(f"elmo-embed: {args.input}: no sentences", file=sys.stderr)
-        return 1
+        raise StageFailure(f"{args.input}: no sentences")
     try:
         embedder = ElmoEmbedder(model_dir, batch_size=args.batch_size)
     except (OSError, ValueError) as exc:
-        print(f"elmo-embed: {exc}", file=sys.stderr)
-        return 1
+        raise StageFailure(str(exc)) from None
     vectors = embedder.embed(sentences, layers=args.layers)
     with atomic_path(args.output) as tmp:
         with open(tmp, "wb") as fh:

@@ -9,16 +9,13 @@ the root) and, last, model.hdf5: bilm-tf's `dump_weights` layout (float32, no so
 from __future__ import annotations
 
 import argparse
-import json
 import re
 import shutil
-import sys
 import zipfile
 from pathlib import Path
 
 import numpy as np
 
-from norlm.config import work_dir
 from norlm.files import atomic_open, atomic_path, write_json, write_run_record
 
 
@@ -85,26 +82,24 @@ def write_zip(path: Path, members: dict[str, Path]) -> None:
 
 def main(args: argparse.Namespace, cfg) -> int:
     from norlm.elmo.checkpoint import read_weights
-    from norlm.elmo.options import check_options, for_inference
+    from norlm.elmo.options import for_inference, read_options
     from norlm.elmo.vocabulary import load_vocab
+    from norlm.errors import StageFailure
+    from norlm.layout import layout_of
 
-    work = work_dir(cfg)
-    train_dir = Path(args.train_dir) if args.train_dir else work / "elmo" / "train"
-    vocab_path = Path(args.vocab) if args.vocab else work / "elmo" / "vocab.txt"
-    out = Path(args.out) if args.out else work / "elmo" / "export"
+    lay = layout_of(cfg)
+    train_dir = Path(args.train_dir) if args.train_dir else lay.elmo_train
+    vocab_path = Path(args.vocab) if args.vocab else lay.elmo_vocab
+    out = Path(args.out) if args.out else lay.elmo_export
     try:
-        with open(train_dir / "options.json", encoding="utf-8") as fh:
-            options = json.load(fh)
-        check_options(options, str(train_dir / "options.json"))
+        options = read_options(train_dir / "options.json")
         weights, step = read_weights(train_dir)
         vocab = load_vocab(vocab_path)
     except (OSError, ValueError) as exc:
-        print(f"elmo-export: {exc}", file=sys.stderr)
-        return 1
+        raise StageFailure(str(exc)) from None
     if "lm/softmax/W" in weights and weights["lm/softmax/W"].shape[0] != len(vocab):
-        print(f"elmo-export: {vocab_path} has {len(vocab)} words but the model's softmax has "
-              f"{weights['lm/softmax/W'].shape[0]} rows", file=sys.stderr)
-        return 1
+        raise StageFailure(f"{vocab_path} has {len(vocab)} words but the model's softmax has "
+                           f"{weights['lm/softmax/W'].shape[0]} rows")
     out.mkdir(parents=True, exist_ok=True)
     infer_options = for_inference(options)
     write_json(out / "options.json", infer_options)

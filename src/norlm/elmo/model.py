@@ -102,23 +102,39 @@ class ElmoModel(tf.Module):
                 self.vars.get(f"{prefix}/projection/kernel"))
 
     # ------------------------------------------------------------------ token embedding
-    def token_embedding(self, char_ids: tf.Tensor, shifted: bool = False) -> tf.Tensor:
-        """(B, T, C) char ids -> (B, T, P).  `shifted`: inference ids (+1, 0 = no token, zero row)."""
+    def token_embedding(self, char_ids: tf.Tensor, shifted: bool = False, unique: bool = False) -> tf.Tensor:
+        """(B, T, C) char ids -> (B, T, P).  `shifted`: inference ids (+1, 0 = no token, zero row).
+
+        `unique`: run the CNN once per distinct token of the batch and gather the results (a word
+        repeated in the batch costs one CNN pass; the same numbers, the gradient summed per word).
+        """
+        shape = tf.shape(char_ids)
+        rows = tf.reshape(char_ids, [-1, char_ids.shape[-1] or shape[2]])  # keep the static width
+        if unique:
+            words, index = tf.raw_ops.UniqueV2(x=rows, axis=[0])
+            words = tf.reshape(words, [-1, rows.shape[-1] or shape[2]])
+            x = self._word_vectors(words, shifted)
+            x = tf.gather(x, index)
+        else:
+            x = self._word_vectors(rows, shifted)
+        return tf.reshape(x, tf.concat([shape[:2], [self.proj_dim]], axis=0))
+
+    def _word_vectors(self, rows: tf.Tensor, shifted: bool) -> tf.Tensor:
+        """(N, C) char ids -> (N, P): char CNN, highway, projection."""
         table = self.vars["lm/char_embed"]
         if shifted:
             table = tf.concat([tf.zeros([1, self.char_dim]), table], axis=0)
-        shape = tf.shape(char_ids)
         # one "image" of height 1 per token: the same convolution as bilm-tf's (B, T, C, D) layout
-        emb = tf.nn.embedding_lookup(table, tf.reshape(char_ids, [-1, 1, shape[2]]))  # (B·T, 1, C, D)
+        emb = tf.nn.embedding_lookup(table, rows[:, None, :])  # (N, 1, C, D)
         pooled = []
-        n_chars = char_ids.shape[-1]
+        n_chars = rows.shape[-1]
         for i, (width, _) in enumerate(self.filters):
             conv = tf.nn.conv2d(emb, self.vars[f"lm/CNN/W_cnn_{i}"], strides=1, padding="VALID")
-            conv = conv + self.vars[f"lm/CNN/b_cnn_{i}"]
-            # max-pool over all positions (a max_pool kernel: its gradient is far cheaper than reduce_max's)
+            # max-pool over all positions (a max_pool kernel: its gradient is far cheaper than reduce_max's);
+            # the bias is added after the pool: max(x + b) == max(x) + b exactly (rounding is monotone)
             conv = tf.nn.max_pool2d(conv, ksize=[1, n_chars - width + 1], strides=1, padding="VALID")
-            pooled.append(self.activation(conv[:, 0, 0]))  # activation after pooling, as bilm-tf
-        x = tf.concat(pooled, axis=-1)  # (B·T, n_filters)
+            pooled.append(self.activation(conv[:, 0, 0] + self.vars[f"lm/CNN/b_cnn_{i}"]))  # act. after pool
+        x = tf.concat(pooled, axis=-1)  # (N, n_filters)
         for h in range(self.n_highway):
             w_carry, b_carry, w_transform, b_transform = (
                 self.vars[f"lm/CNN_high_{h}/{n}"] for n in ("W_carry", "b_carry", "W_transform", "b_transform"))
@@ -127,7 +143,7 @@ class ElmoModel(tf.Module):
             x = gate * transform + (1.0 - gate) * x
         if "lm/CNN_proj/W_proj" in self.vars:
             x = tf.matmul(x, self.vars["lm/CNN_proj/W_proj"]) + self.vars["lm/CNN_proj/b_proj"]
-        return tf.reshape(x, tf.concat([shape[:2], [self.proj_dim]], axis=0))
+        return x
 
     # ------------------------------------------------------------------ LSTMP
     def _gates(self, z: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor]:

@@ -6,6 +6,7 @@ with 2 highway layers); config files only set what differs.
 """
 from __future__ import annotations
 
+from typing import Literal
 from dataclasses import dataclass
 
 DEFAULT_FILTERS = ((1, 32), (2, 32), (3, 64), (4, 128), (5, 256), (6, 512), (7, 1024))
@@ -21,7 +22,7 @@ class ElmoConfig:
     char_dim: int = 16                      # char_cnn.embedding.dim
     filters: tuple[tuple[int, ...], ...] = DEFAULT_FILTERS  # char_cnn.filters [width, number]
     n_highway: int = 2                      # char_cnn.n_highway
-    activation: str = "relu"                # char_cnn.activation (relu | tanh)
+    activation: Literal["relu", "tanh"] = "relu"                # char_cnn.activation (relu | tanh)
     lstm_dim: int = 2048                    # lstm.dim
     projection_dim: int = 512               # lstm.projection_dim
     n_layers: int = 2                       # lstm.n_layers

@@ -82,12 +82,14 @@ class Trainer:
 
     def _train_step(self, chars, targets, sampled, tries, seed):
         tf, ec, model = self.tf, self.ec, self.model
-        from norlm.elmo.sampler import sampled_values
+        from norlm.elmo.sampler import expected_count
+        from norlm.elmo.softmax import sampled_softmax_xent
 
         b = ec.batch_size
         with tf.GradientTape() as tape:
-            emb = model.token_embedding(chars)  # forward rows then backward rows: one CNN call
-            losses, new_states = [], []
+            # forward rows then backward rows: one CNN call, once per distinct word of the batch
+            emb = model.token_embedding(chars, unique=True)
+            tops, new_states = [], []
             for d in range(2):
                 dseed = tf.random.experimental.stateless_fold_in(seed, d)
                 outs, states = model.stack(d, emb[d * b:(d + 1) * b], self._direction_states(d), dropout_seed=dseed)
@@ -95,15 +97,17 @@ class Trainer:
                 if model.dropout > 0:
                     top = tf.nn.experimental.stateless_dropout(
                         top, model.dropout, seed=tf.random.experimental.stateless_fold_in(dseed, 99))
-                top = tf.reshape(top, [-1, model.proj_dim])
-                labels = tf.reshape(tf.cast(targets[d * b:(d + 1) * b], tf.int64), [-1, 1])
-                loss = tf.nn.sampled_softmax_loss(
-                    weights=model.vars["lm/softmax/W"], biases=model.vars["lm/softmax/b"], labels=labels,
-                    inputs=top, num_sampled=ec.n_negative_samples, num_classes=self.n_vocab,
-                    sampled_values=sampled_values(sampled, tries, labels, self.n_vocab))
-                losses.append(tf.reduce_mean(loss))
+                tops.append(tf.reshape(top, [-1, model.proj_dim]))
                 new_states.append(states)
-            total = 0.5 * (losses[0] + losses[1])
+            # both directions share the negatives: one sampled softmax over all 2·B·T positions
+            labels = tf.reshape(tf.cast(targets, tf.int64), [-1])
+            n_sampled = sampled.shape[0]
+            loss = sampled_softmax_xent(
+                model.vars["lm/softmax/W"], model.vars["lm/softmax/b"], labels, tf.concat(tops, 0), sampled,
+                expected_count(labels[:, None], n_sampled, tries, self.n_vocab),
+                expected_count(sampled, n_sampled, tries, self.n_vocab))
+            per_direction = tf.reduce_mean(tf.reshape(loss, [2, -1]), axis=1)
+            total = 0.5 * (per_direction[0] + per_direction[1])
             scaled = total * float(ec.unroll_steps)
         grads = tape.gradient(scaled, self.train_vars)
         grads = [tf.convert_to_tensor(g) for g in grads]  # IndexedSlices -> dense (duplicates summed)
@@ -157,7 +161,7 @@ def negatives(seed: int, rank: int, step: int, num_sampled: int, n_vocab: int) -
 
 
 def main(args: argparse.Namespace, cfg) -> int:
-    dist.init()
+    dist.init(cfg.run.engine)
     dist.fail_fast_on_dead_peer()
     import tensorflow as tf
 

@@ -40,8 +40,8 @@ def load_tokenizer_for(hf_dir: Path):
 
 def load_bert(hf_dir: str | Path, pretrained: bool = True, seed: int = 0) -> BertBundle:
     """The BERT of an HF folder; with `pretrained=False`, its architecture with fresh random weights."""
-    from norlm.bert.hf_files import HFFolderError
-    from norlm.bert.import_hf import assign_weights, read_hf_bert
+    from norlm.bert.interop.hf_files import HFFolderError
+    from norlm.bert.interop.import_hf import assign_weights, read_hf_bert
     from norlm.bert.model import BertPretrainingModel, count_parameters
 
     hf_dir = Path(hf_dir)

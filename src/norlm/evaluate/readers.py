@@ -10,11 +10,12 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from norlm.errors import StageError
 from norlm.files import open_text
 from norlm.norne_split import read_split_rows
 
 
-class DataError(ValueError):
+class DataError(StageError, ValueError):
     """A data file that cannot be used at all (missing, or no usable record)."""
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from norlm.errors import warn
+from norlm.layout import Layout
 from norlm.files import atomic_open, read_json
 
 # published test scores (percent): POS accuracy BM/NN, NER F1 BM/NN, sentiment macro F1
@@ -39,15 +41,15 @@ def _time(entries: list[dict | None]) -> str:
     return f"{sum(times) / len(times):.0f}" if times else "–"
 
 
-def load_results(eval_dir: Path) -> dict[str, dict[str, dict]]:
-    """{task: {model: document}} from every `<task>/<model>.json` under eval_dir."""
+def load_results(lay: Layout) -> dict[str, dict[str, dict]]:
+    """{task: {model: document}} from every result file of the layout's eval folder."""
     out: dict[str, dict[str, dict]] = {}
     for task in TITLES:
-        for path in sorted((eval_dir / task).glob("*.json")):
+        for path in sorted(lay.eval_task(task).glob("*.json")):
             try:
                 out.setdefault(task, {})[path.stem] = read_json(path)
             except json.JSONDecodeError as exc:
-                print(f"warning: {path}: unreadable result ({exc}); left out of the report")
+                warn(f"{path}: unreadable result ({exc}); left out of the report")
     return out
 
 
@@ -110,9 +112,9 @@ def _protocol_lines(results: dict[str, dict[str, dict]]) -> list[str]:
     return lines
 
 
-def write_report(eval_dir: Path, run_name: str, extra_notes: list[str] | None = None) -> Path:
-    """Render every result under eval_dir into report.md (written last; Make's completion file)."""
-    results = load_results(eval_dir)
+def write_report(lay: Layout, run_name: str, extra_notes: list[str] | None = None) -> Path:
+    """Render every result of the layout's eval folder into report.md (written last; Make's completion file)."""
+    results = load_results(lay)
     lines = [f"# Evaluation report — {run_name}", "",
              "Scores are percentages on the test split, mean ± sd over seeds when more than one seed ran; "
              "the model of each seed is the epoch with the best dev score. \"paper\" rows are the published "
@@ -129,7 +131,7 @@ def write_report(eval_dir: Path, run_name: str, extra_notes: list[str] | None = 
             lines.extend(_table(task, results[task]))
     lines.extend(_gain_lines(results))
     lines.extend(_protocol_lines(results))
-    path = eval_dir / "report.md"
+    path = lay.eval_report
     with atomic_open(path) as fh:
         fh.write("\n".join(lines))
     return path

@@ -35,8 +35,11 @@ def summarise(runs: list[dict]) -> dict:
             "seconds_mean": time_mean, "seconds_sd": time_sd, "seeds": [r["seed"] for r in runs]}
 
 
-def result_path(eval_dir: Path, task: str, model: str) -> Path:
-    return eval_dir / task / f"{model}.json"
+def model_files_digest(folder: Path) -> dict[str, str]:
+    """sha256 of the model's files (so a retrained or different model invalidates old results)."""
+    from norlm.files import sha256_file
+
+    return {p.name: sha256_file(p) for p in sorted(folder.iterdir()) if p.is_file() and not p.name.startswith(".")}
 
 
 def load_entry(path: Path, lang: str, fp: str) -> dict | None:

@@ -5,7 +5,8 @@ import time
 from pathlib import Path
 
 from norlm.config import to_dict
-from norlm.evaluate.results import fingerprint, load_entry, result_path, summarise, write_result
+from norlm.evaluate.results import fingerprint, load_entry, model_files_digest, summarise, write_result
+from norlm.layout import Layout, repo_path
 from norlm.evaluate.tasks import load_task
 
 METRIC = {"pos": "accuracy", "ner": "strict micro F1 (8 types, MISC ignored)", "sentiment": "macro F1"}
@@ -14,18 +15,17 @@ METRIC = {"pos": "accuracy", "ner": "strict micro F1 (8 types, MISC ignored)", "
 class Runner:
     """Holds what is shared between runs: config, seeds, model digests and ELMo embedders."""
 
-    def __init__(self, cfg, eval_dir: Path, seeds: list[int], force: bool = False):
+    def __init__(self, cfg, lay: Layout, seeds: list[int], force: bool = False):
         self.cfg = cfg
         self.ecfg = cfg.evaluate
-        self.eval_dir = eval_dir
+        self.lay = lay
+        self.data_dir = repo_path(cfg.run.data_dir)
         self.seeds = seeds
         self.force = force
         self._digests: dict[str, dict] = {}
         self._embedders: dict[str, object] = {}
 
     def _digest(self, folder: Path) -> dict:
-        from norlm.evaluate.stage import model_files_digest
-
         key = str(folder.resolve())
         if key not in self._digests:
             self._digests[key] = model_files_digest(folder)
@@ -41,11 +41,11 @@ class Runner:
 
     def run(self, spec: dict, task: str, lang: str) -> dict:
         ecfg = self.ecfg
-        data = load_task(task, lang, self.cfg.run.data_dir, ecfg, self.cfg.run.seed)
+        data = load_task(task, lang, self.data_dir, ecfg, self.cfg.run.seed)
         protocol = ecfg.bert if spec["kind"] == "bert" else ecfg.elmo
         fp = fingerprint(spec["kind"], spec["pretrained"], self._digest(spec["path"]), task, lang, to_dict(protocol),
                          data.sizes(), data.sizes_full, ecfg.pos_heldout_fraction, self.seeds, self.cfg.run.seed)
-        path = result_path(self.eval_dir, task, spec["name"])
+        path = self.lay.eval_result(task, spec["name"])
         if not self.force:
             entry = load_entry(path, lang, fp)
             if entry is not None:

@@ -14,11 +14,11 @@ from __future__ import annotations
 
 import argparse
 import re
-import sys
-import time
 from pathlib import Path
 
-from norlm.config import to_dict, work_dir
+from norlm.config import to_dict
+from norlm.errors import StageError, StageFailure, warn
+from norlm.layout import Layout, layout_of
 from norlm.evaluate.readers import DataError
 from norlm.evaluate.tasks import LANGS, TASKS
 
@@ -44,14 +44,14 @@ def _split_arg(text: str) -> list[str]:
     return [t.strip() for t in text.split(",") if t.strip()]
 
 
-def resolve_models(arg: str, ecfg, work: Path) -> list[dict]:
+def resolve_models(arg: str, ecfg, lay: Layout) -> list[dict]:
     """Model specs: name (file stem), kind (bert|elmo), folder, pretrained, label, explicit."""
     names = _split_arg(arg)
     explicit = names != ["all"]
     if not explicit:
         names = list(ecfg.models)
-    bert_dir = Path(ecfg.bert_model) if ecfg.bert_model else work / "bert" / "export" / "hf"
-    elmo_dir = Path(ecfg.elmo_model) if ecfg.elmo_model else work / "elmo" / "export"
+    bert_dir = Path(ecfg.bert_model) if ecfg.bert_model else lay.hf_dir
+    elmo_dir = Path(ecfg.elmo_model) if ecfg.elmo_model else lay.elmo_export
     specs = []
     for name in names:
         if name == "bert":
@@ -73,13 +73,6 @@ def resolve_models(arg: str, ecfg, work: Path) -> list[dict]:
     return specs
 
 
-def model_files_digest(folder: Path) -> dict[str, str]:
-    """sha256 of the model's files (so a retrained or different model invalidates old results)."""
-    from norlm.files import sha256_file
-
-    return {p.name: sha256_file(p) for p in sorted(folder.iterdir()) if p.is_file() and not p.name.startswith(".")}
-
-
 def _available(spec: dict) -> str | None:
     folder = spec["path"]
     need = "config.json" if spec["kind"] == "bert" else "model.hdf5"
@@ -90,63 +83,52 @@ def main(args: argparse.Namespace, cfg) -> int:
     from norlm.evaluate.report import write_report
 
     ecfg = cfg.evaluate
-    work = work_dir(cfg)
-    eval_dir = work / "eval"
+    lay = layout_of(cfg)
     if args.report_only:
-        path = write_report(eval_dir, cfg.run.name)
+        path = write_report(lay, cfg.run.name)
         print(f"evaluate: wrote {path}")
         return 0
     tasks = list(ecfg.tasks) if args.task == "all" else _split_arg(args.task)
     for task in tasks:
         if task not in TASKS:
-            print(f"norlm evaluate: unknown task {task!r} (choose from {', '.join(TASKS)} or all)", file=sys.stderr)
-            return 2
+            raise StageError(f"unknown task {task!r} (choose from {', '.join(TASKS)} or all)")
     langs = list(LANGS) if args.lang == "both" else [args.lang] if args.lang else list(ecfg.langs)
     n_seeds = args.seeds if args.seeds is not None else ecfg.seeds
     if n_seeds < 1:
-        print("norlm evaluate: --seeds must be at least 1", file=sys.stderr)
-        return 2
+        raise StageError("--seeds must be at least 1")
     seeds = [cfg.run.seed + i for i in range(n_seeds)]
-    try:
-        specs = resolve_models(args.model, ecfg, work)
-    except DataError as exc:
-        print(f"norlm evaluate: {exc}", file=sys.stderr)
-        return 2
+    specs = resolve_models(args.model, ecfg, lay)
 
     pairs = [(task, lang) for task in tasks for lang in langs if task != "sentiment" or lang == "nob"]
     if not pairs:
-        print("norlm evaluate: NoReC_sentence is Bokmål only; use --lang nob or both for sentiment", file=sys.stderr)
-        return 2
+        raise StageError("NoReC_sentence is Bokmål only; use --lang nob or both for sentiment")
 
     from norlm.evaluate.runner import Runner
 
-    runner = Runner(cfg, eval_dir, seeds, force=args.force)
+    runner = Runner(cfg, lay, seeds, force=args.force)
     skipped_models, done = [], 0
     for spec in specs:
         missing = _available(spec)
         if missing:
             if spec["explicit"]:
-                print(f"norlm evaluate: model {spec['name']}: {missing}", file=sys.stderr)
-                return 1
-            print(f"warning: skipping model {spec['name']}: {missing}", file=sys.stderr)
+                raise StageFailure(f"model {spec['name']}: {missing}")
+            warn(f"skipping model {spec['name']}: {missing}")
             skipped_models.append(f"{spec['name']}: {missing}")
             continue
         for task, lang in pairs:
             try:
                 runner.run(spec, task, lang)
             except DataError as exc:
-                print(f"norlm evaluate: {task}/{lang}/{spec['name']}: {exc}", file=sys.stderr)
-                return 1
+                raise StageFailure(f"{task}/{lang}/{spec['name']}: {exc}") from None
             done += 1
     if done == 0:
-        print("norlm evaluate: nothing to evaluate (no model available)", file=sys.stderr)
-        return 1
+        raise StageFailure("nothing to evaluate (no model available)")
     from norlm.files import write_run_record
 
-    write_run_record(eval_dir, cfg, "evaluate", tasks=tasks, langs=langs, seeds=seeds,
+    write_run_record(lay.eval_dir, cfg, "evaluate", tasks=tasks, langs=langs, seeds=seeds,
                      models={s["name"]: str(s["path"]) for s in specs}, skipped_models=skipped_models,
                      evaluate=to_dict(ecfg))
     notes = [f"model skipped: {m}" for m in skipped_models]
-    path = write_report(eval_dir, cfg.run.name, notes)
+    path = write_report(lay, cfg.run.name, notes)
     print(f"evaluate: {done} run(s) up to date; report {path}")
     return 0

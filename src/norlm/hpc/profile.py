@@ -1,5 +1,6 @@
-"""Cluster profiles (recipes/clusters/<name>.toml): partitions, node sizes, account format,
-module names and launcher of one cluster, read into frozen dataclasses.
+"""Cluster profiles (recipes/clusters/<name>.toml): partitions, node sizes, account format, software
+route (site modules or a container), launcher, collective-library environment and default engine of
+one cluster, read into frozen dataclasses.
 
 A profile is data, not code, so adding a cluster means adding one TOML file.
 """
@@ -12,12 +13,15 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Mapping
 
+from norlm.errors import StageError
 from norlm.config import REPO_ROOT, ConfigError, build_dataclass
 
 CLUSTERS_DIR = REPO_ROOT / "recipes" / "clusters"
+ROUTES = ("modules", "container")
+ENGINES = ("horovod", "tf-distribute")
 
 
-class RenderError(ValueError):
+class RenderError(StageError, ValueError):
     """A job that cannot be rendered for this cluster; the message says what to change."""
 
 
@@ -26,27 +30,67 @@ class Partition:
     cpus_per_node: int = 1
     mem_per_node_gb: int = 1
     gpus_per_node: int = 0
-    gpu_type: str = ""
+    gpu_type: str = ""  # Slurm gres type, e.g. p100, gh200
+    gpu_model: str = ""  # the throughput key of norlm plan, e.g. P100, GH200, MI250X-GCD
     gpu_request: str = "--gres=gpu:{gpus}"  # {gpus}, {type}, {nvme_gb} are filled in
     nvme_gb: int = 0
+    cpus_per_gpu: int = 0  # the share of a node one GPU rank gets (jobs sized with `gpus`)
+    mem_per_gpu_gb: int = 0
+    max_gpus_per_job: int = 0  # 0: no limit beyond max_nodes x gpus_per_node
     max_nodes: int = 1
     max_time: str = "01:00:00"
+    arch: str = ""  # CPU architecture of the nodes when it differs from the profile's
+    setup: tuple[str, ...] = ()  # shell lines run before `module load` (e.g. Saga's Zen2Env swap)
+
+
+@dataclass(frozen=True)
+class Container:
+    """The container route: `<runtime> exec <gpu_flag> --bind ... <image> python -m norlm ...`."""
+
+    runtime: str = "apptainer"  # apptainer or singularity
+    gpu_flag: str = "--nv"  # --nv (NVIDIA) or --rocm (AMD)
+    image: str = ""  # GPU stages; $VARS are expanded by the job's shell
+    image_cpu: str = ""  # CPU stages, when their nodes have another architecture
+    definition: str = ""  # recipes/containers/<file>.def that `make container` builds
+    binds: tuple[str, ...] = ()  # host paths (or host:container) the site documents
+    ld_library_path: tuple[str, ...] = ()  # container paths put in front of the image's library path
+
+
+@dataclass(frozen=True)
+class Billing:
+    """What one GPU-hour costs in the site's units, when the profile knows it."""
+
+    unit: str = ""  # e.g. "GPU-hours (LUMI)"
+    per_gpu_hour: float = 0.0
+    source: str = ""
 
 
 @dataclass(frozen=True)
 class ClusterProfile:
     name: str = ""
+    retired: str = ""  # non-empty: rendering stops with this message unless allowed explicitly
     account_pattern: str = ".+"
     account_example: str = ""
+    cpu_arch: str = "x86_64"  # of the GPU nodes (containers must match it)
     cpu_partition: str = ""
     gpu_partition: str = ""
-    memory_request: str = "per-cpu"  # "per-cpu" (--mem-per-cpu) or "node" (--mem)
+    gpu_partition_large: str = ""  # taken when a job needs more GPUs or nodes than gpu_partition allows
+    memory_request: str = "per-cpu"  # "per-cpu" (--mem-per-cpu), "per-gpu" (--mem-per-gpu) or "node" (--mem)
     srun_mpi: str = ""  # value of srun --mpi=; empty keeps the site default
+    srun_gpu: tuple[str, ...] = ()  # extra srun options of GPU steps (e.g. LUMI's CPU-binding masks)
     local_scratch: str = ""
+    scratch_note: str = ""
+    route: str = "modules"  # "modules" or "container"
+    engine: str = "horovod"  # the default run.engine of this cluster
     module_init: str = ""
     module_use: str = ""
     modules_gpu: tuple[str, ...] = ()
     modules_cpu: tuple[str, ...] = ()
+    python_userbase: str = ""  # modules route: extras go into this user base, installed once
+    python_extras: str = ""  # requirements file (repository-relative) of those extras
+    env: dict[str, str] | None = None  # collective-library variables exported in every job
+    container: Container | None = None
+    billing: Billing | None = None
     partitions: dict[str, Partition] | None = None
     path: str = ""
 
@@ -79,10 +123,18 @@ def load_profile(name_or_path: str | Path) -> ClusterProfile:
         profile = build_dataclass(ClusterProfile, data, str(path))
     except ConfigError as exc:
         raise RenderError(str(exc)) from None
-    for field_name in ("cpu_partition", "gpu_partition"):
+    for field_name in ("cpu_partition", "gpu_partition", "gpu_partition_large"):
         part = getattr(profile, field_name)
+        if field_name == "gpu_partition_large" and not part:
+            continue
         if part not in (profile.partitions or {}):
             raise RenderError(f"{path}: {field_name} '{part}' is not one of its [partitions.*]")
+    if profile.route not in ROUTES:
+        raise RenderError(f"{path}: route '{profile.route}' is not one of {', '.join(ROUTES)}")
+    if profile.engine not in ENGINES:
+        raise RenderError(f"{path}: engine '{profile.engine}' is not one of {', '.join(ENGINES)}")
+    if profile.memory_request not in ("per-cpu", "per-gpu", "node"):
+        raise RenderError(f"{path}: memory_request '{profile.memory_request}' is not per-cpu, per-gpu or node")
     try:
         re.compile(profile.account_pattern)
     except re.error as exc:
@@ -107,3 +159,12 @@ def parse_time(text: str) -> int:
     else:
         hours, minutes, seconds = int(a), int(b), int(c)
     return ((int(days or 0) * 24 + hours) * 60 + minutes) * 60 + seconds
+
+
+def format_time(seconds: int) -> str:
+    """Seconds as a Slurm time limit D-HH:MM:SS (or HH:MM:SS under a day)."""
+    days, rest = divmod(int(seconds), 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    clock = f"{hours:02d}:{minutes:02d}:{secs:02d}"
+    return f"{days}-{clock}" if days else clock

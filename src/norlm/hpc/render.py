@@ -7,6 +7,7 @@ Scripts go to WORK/slurm/<stage>[-p<phase>].sbatch, job logs to WORK/slurm/logs/
 size comes from recipes/stages.toml and the config's [hpc.<stage>] table; the cluster's partitions,
 node sizes, module names and launcher from recipes/clusters/<cluster>.toml.  Rendering refuses a
 missing or malformed account, an unknown partition, and a job larger than the partition's nodes.
+A retired cluster's profile (Puhti) stays readable but renders only with --allow-retired.
 """
 from __future__ import annotations
 
@@ -21,7 +22,9 @@ from typing import Any
 from norlm import __version__
 from norlm.config import REPO_ROOT, work_dir
 from norlm.files import atomic_open, write_run_record
+from norlm.hpc.batch import bert_batch
 from norlm.hpc.jobs import PHASED, Job, check_job, known_stages, resolve_job
+from norlm.hpc.launch import engine_of, env_block, image_of, norlm_command, route_of, software_block, srun_command
 from norlm.hpc.profile import ClusterProfile, RenderError, available_profiles, load_profile
 
 TEMPLATES = REPO_ROOT / "recipes" / "templates"
@@ -37,10 +40,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--cluster", default=None,
                         help=f"cluster profile: {', '.join(available_profiles())}, or a profile .toml "
                              "(default: [hpc] cluster of the config)")
-    parser.add_argument("--account", default="", help="the project to charge, e.g. nn9851k (Saga) or "
-                        "project_2003752 (Puhti); required")
+    parser.add_argument("--account", default="", help="the project to charge: nnXXXXk (Saga, Olivia), "
+                        "project_2xxxxxx (Roihu), project_465xxxxxx (LUMI); required")
     parser.add_argument("--stage", required=True, help=f"{', '.join(known_stages())}, or all")
     parser.add_argument("--phase", type=int, default=1, help="BERT phase for bert-data / bert-train (default 1)")
+    parser.add_argument("--route", default="", choices=["", "modules", "container"],
+                        help="software route instead of the profile's (site modules or an Apptainer image)")
+    parser.add_argument("--allow-retired", action="store_true",
+                        help="render for a retired cluster's profile anyway (to read the published jobs)")
     parser.add_argument("--submit", action="store_true", help="submit with sbatch after rendering (all: in "
                         "pipeline order with afterok dependencies)")
     parser.add_argument("--after", default="", metavar="JOBID[:JOBID]",
@@ -58,6 +65,15 @@ def check_account(account: str, profile: ClusterProfile) -> str:
     return account
 
 
+def _memory(job: Job, profile: ClusterProfile, cpus: int) -> str:
+    per_gpu = job.mem_per_gpu_gb and job.gpus_per_node
+    if profile.memory_request == "node":
+        return f"--mem={job.gpus_per_node * job.mem_per_gpu_gb if per_gpu else cpus * job.mem_per_cpu_gb}G"
+    if profile.memory_request == "per-gpu" and per_gpu:
+        return f"--mem-per-gpu={job.mem_per_gpu_gb}G"
+    return f"--mem-per-cpu={job.mem_per_cpu_gb}G"
+
+
 def _header(job: Job, profile: ClusterProfile, account: str, run_name: str, logs: Path) -> list[str]:
     part = profile.partition(job.partition)
     cpus = job.tasks_per_node * job.cpus_per_task
@@ -68,8 +84,7 @@ def _header(job: Job, profile: ClusterProfile, account: str, run_name: str, logs
         f"--nodes={job.nodes}",
         f"--ntasks-per-node={job.tasks_per_node}",
         f"--cpus-per-task={job.cpus_per_task}",
-        f"--mem-per-cpu={job.mem_per_cpu_gb}G" if profile.memory_request == "per-cpu"
-        else f"--mem={cpus * job.mem_per_cpu_gb}G",
+        _memory(job, profile, cpus),
     ]
     if job.gpus_per_node:
         lines.append(part.gpu_request.format(gpus=job.gpus_per_node, type=part.gpu_type, nvme_gb=part.nvme_gb))
@@ -84,29 +99,33 @@ def _header(job: Job, profile: ClusterProfile, account: str, run_name: str, logs
     return [f"#SBATCH {line}" for line in lines]
 
 
-def render_script(job: Job, cfg: Any, profile: ClusterProfile, account: str, overrides: list[str]) -> str:
+def render_script(job: Job, cfg: Any, profile: ClusterProfile, account: str, overrides: list[str],
+                  route: str = "") -> str:
     """The complete batch script of `job` as text (deterministic: no dates, no user names)."""
     work = work_dir(cfg).resolve()
     done_file = work / job.done
-    modules = cfg.hpc.modules or (profile.modules_gpu if job.kind == "gpu" else profile.modules_cpu)
-    # a failed rank ends the step at once, except in training: after SIGUSR1 the workers stop one
-    # by one while rank 0 is still writing the checkpoint, which must not be killed
-    srun = [] if job.signal_seconds else ["--kill-on-bad-exit=1"]
-    srun += [f"--mpi={profile.srun_mpi}"] if profile.srun_mpi else []
+    route = route_of(profile, cfg, route)
+    engine = engine_of(profile, cfg)
+    batch = bert_batch(cfg, job)
+    own = []  # what the job fixes for this cluster; the user's overrides come after and win
+    if job.kind == "gpu" and job.mpi:
+        own.append(f"run.engine={engine}")
+    if batch:
+        own += batch.overrides()
     values = {
         "title": f"{job.stage}" + (f" phase {job.phase}" if job.phase else ""),
         "stage": job.stage,
         "phase": job.phase or "",
         "done_file": done_file,
-        "module_init": profile.module_init,
-        "module_use": profile.module_use,
-        "modules": " ".join(shlex.quote(m) for m in modules),
+        "software": software_block(profile, cfg, job, route),
+        "collective_env": env_block(profile, job),
+        "norlm": norlm_command(profile, cfg, job, route, str(work)),
         "repo": REPO_ROOT,
         "work": work,
         "local_scratch": profile.local_scratch,
         "config": Path(cfg.source).resolve(),
-        "overrides": " ".join(shlex.quote(o) for o in overrides),
-        "srun": " ".join(["srun", *srun]),
+        "overrides": " ".join(shlex.quote(o) for o in [*own, *overrides]),
+        "srun": srun_command(profile, job),
         "signal_seconds": job.signal_seconds,
         "shard_args": "--shard-index ${SLURM_ARRAY_TASK_ID:-0} --num-shards ${SLURM_ARRAY_TASK_COUNT:-1}"
         if job.array > 1 else "",
@@ -117,8 +136,27 @@ def render_script(job: Job, cfg: Any, profile: ClusterProfile, account: str, ove
     lines = ["#!/bin/bash"]
     lines += _header(job, profile, account, cfg.run.name, work / "slurm" / "logs")
     lines += [f"# Rendered by norlm {__version__} `norlm sbatch` for cluster '{profile.name}' "
-              f"from {Path(cfg.source).name}; edit the config or profile, not this file.", ""]
-    return "\n".join(lines) + "\n" + prologue + "\n" + body
+              f"from {Path(cfg.source).name}; edit the config or profile, not this file."]
+    lines += _about(job, profile, cfg, route, engine)
+    if batch:
+        lines.append(batch.header())
+    return "\n".join(lines) + "\n\n" + prologue + "\n" + body
+
+
+def _about(job: Job, profile: ClusterProfile, cfg: Any, route: str, engine: str) -> list[str]:
+    """Comment lines that say how this job runs on this cluster."""
+    part = profile.partition(job.partition)
+    arch = part.arch or profile.cpu_arch
+    where = f"# {job.nodes} node(s) x {job.tasks_per_node} task(s)"
+    if job.gpus_per_node:
+        where += f", {job.gpus} GPU(s) ({part.gpu_model or part.gpu_type or 'GPU'}, {job.gpus_per_node} per node)"
+    lines = [where + f" on {arch}; software route: {route}"
+             + (f" ({image_of(profile, cfg, job)})" if route == "container" else "")]
+    if job.kind == "gpu" and job.mpi:
+        lines.append(f"# Engine: {engine}, one rank per GPU launched by srun")
+    if profile.scratch_note:
+        lines.append(f"# Scratch: {profile.scratch_note}")
+    return lines
 
 
 def _fill(name: str, values: dict[str, Any]) -> str:
@@ -140,10 +178,16 @@ def pipeline() -> list[tuple[str, int | None]]:
     return order
 
 
+def check_retired(profile: ClusterProfile, allow_retired: bool) -> None:
+    if profile.retired and not allow_retired:
+        raise RenderError(f"{profile.retired} (--allow-retired renders the old jobs anyway)")
+
+
 def render(cfg: Any, cluster: str, account: str, stage: str, phase: int,
-           overrides: list[str]) -> list[tuple[Job, Path]]:
+           overrides: list[str], route: str = "", allow_retired: bool = False) -> list[tuple[Job, Path]]:
     """Render one stage (or all) into WORK/slurm/; returns (job, script path) pairs."""
     profile = load_profile(cluster)
+    check_retired(profile, allow_retired)
     account = check_account(account, profile)
     wanted = pipeline() if stage == "all" else [(stage, phase)]
     jobs = [resolve_job(name, ph, cfg.hpc, profile) for name, ph in wanted]
@@ -154,7 +198,7 @@ def render(cfg: Any, cluster: str, account: str, stage: str, phase: int,
         check_job(job, profile)
         path = out_dir / f"{job.label}.sbatch"
         with atomic_open(path) as fh:
-            fh.write(render_script(job, cfg, profile, account, overrides))
+            fh.write(render_script(job, cfg, profile, account, overrides, route))
         path.chmod(0o755)
         rendered.append((job, path))
     write_run_record(out_dir, cfg, "sbatch", cluster=profile.name, profile=profile.path,
@@ -165,7 +209,8 @@ def render(cfg: Any, cluster: str, account: str, stage: str, phase: int,
 def main(args: argparse.Namespace, cfg: Any) -> int:
     overrides = list(getattr(args, "overrides", []) or [])
     try:
-        rendered = render(cfg, args.cluster or cfg.hpc.cluster, args.account, args.stage, args.phase, overrides)
+        rendered = render(cfg, args.cluster or cfg.hpc.cluster, args.account, args.stage, args.phase, overrides,
+                          route=getattr(args, "route", ""), allow_retired=getattr(args, "allow_retired", False))
     except RenderError as exc:
         print(f"norlm sbatch: {exc}", file=sys.stderr)
         return 2

@@ -1,7 +1,8 @@
 """Config section [hpc]: which cluster profile to render for, and per-stage job sizes.
 
 Every job-size field defaults to None, meaning "the stage's default from recipes/stages.toml";
-a config sets only what differs, e.g. ``[hpc.bert_train] nodes = 4`` for the published run.
+a config sets only what differs, e.g. ``[hpc.bert_train] gpus = 16`` for the published run.
+Precedence: recipes/stages.toml < the profile's [stages.<stage>] < the config's [hpc.<stage>].
 """
 from __future__ import annotations
 
@@ -13,6 +14,9 @@ class JobSize:
     """Slurm resources of one stage's job; None keeps the stage default."""
 
     partition: str | None = None  # a partition name of the cluster profile
+    # total GPUs of a GPU stage, one rank each; sizes the job from the partition's nodes
+    # (whole nodes, its cpus_per_gpu and mem_per_gpu_gb), so one config fits every cluster
+    gpus: int | None = None
     nodes: int | None = None
     tasks_per_node: int | None = None
     cpus_per_task: int | None = None
@@ -28,6 +32,8 @@ class JobSize:
 class HpcConfig:
     cluster: str = "local"  # a profile under recipes/clusters/
     modules: tuple[str, ...] = ()  # module names to load instead of the profile's
+    route: str = ""  # "modules" or "container"; empty: the profile's route
+    image: str = ""  # container image instead of the profile's
     corpus: JobSize = field(default_factory=JobSize)
     vocab: JobSize = field(default_factory=JobSize)
     bert_data: JobSize = field(default_factory=JobSize)

@@ -9,26 +9,14 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
+from norlm.errors import StageFailure
 from norlm.files import read_json, write_json
 from norlm.hpc.jobs import Job
-
-# (stage, phase) -> the (stage, phase) jobs it needs
-NEEDS: dict[tuple[str, int | None], list[tuple[str, int | None]]] = {
-    ("corpus", None): [],
-    ("vocab", None): [("corpus", None)],
-    ("bert-data", 1): [("vocab", None)],
-    ("bert-data", 2): [("vocab", None)],
-    ("bert-train", 1): [("bert-data", 1)],
-    ("bert-train", 2): [("bert-data", 2), ("bert-train", 1)],
-    ("bert-export", None): [("bert-train", 2)],
-    ("elmo-vocab", None): [("corpus", None)],
-    ("elmo-train", None): [("elmo-vocab", None)],
-    ("elmo-export", None): [("elmo-train", None)],
-    ("evaluate", None): [("bert-export", None), ("elmo-export", None)],
-}
+from norlm.stages import needs as stage_needs
 
 
-class SubmitError(RuntimeError):
+
+class SubmitError(StageFailure, RuntimeError):
     """sbatch refused a job; the message has sbatch's own words."""
 
 
@@ -66,7 +54,7 @@ def submit_pipeline(rendered: list[tuple[Job, Path]], out_dir: Path, after: list
     record_path = out_dir / "jobs.json"
     record = read_json(record_path) if record_path.exists() else {}
     for job, script in rendered:
-        needs = [final[key] for key in NEEDS.get((job.stage, job.phase), []) if key in final]
+        needs = [final[key] for key in stage_needs(job.stage, job.phase) if key in final]
         ids = submit_job(job, script, list(after) + needs)
         final[(job.stage, job.phase)] = ids[-1]
         submitted[job.label] = ids

@@ -1,13 +1,15 @@
 """Write the configuration of a one-node test Slurm that imitates the profiled clusters.
 
-    python -m norlm.hpc.testcluster DIR [PROFILE ...]     (default: saga puhti local)
+    python -m norlm.hpc.testcluster DIR [PROFILE ...]     (default: every profile)
 
 The node gets every partition of the given profiles, with each partition's time limit, CPUs and
 memory per node (EnforcePartLimits=ALL rejects what the real cluster would reject at submission),
-and 4 fake GPUs of every GPU type.  recipes/local/cluster.sh starts and stops the daemons.
+and as many fake GPUs of every GPU type as the largest node has.  A partition name that two
+profiles use differently (Saga's and Olivia's `accel`) gets the larger of each limit.  recipes/local/cluster.sh starts and stops the daemons.
 """
 from __future__ import annotations
 
+import dataclasses
 import getpass
 import os
 import socket
@@ -15,11 +17,11 @@ import sys
 from pathlib import Path
 
 from norlm.config import REPO_ROOT
-from norlm.hpc.profile import Partition, load_profile
+from norlm.hpc.profile import Partition, format_time, load_profile, parse_time
 from norlm.hpc.render import _Template
 
 LOCAL = REPO_ROOT / "recipes" / "local"
-DEFAULT_PROFILES = ("saga", "puhti", "local")
+DEFAULT_PROFILES = ("saga", "puhti", "local", "olivia", "roihu", "lumi")
 
 
 def free_port() -> int:
@@ -28,15 +30,28 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def _wider(a: Partition, b: Partition) -> Partition:
+    """A partition that admits every job either of `a` and `b` admits."""
+    return dataclasses.replace(
+        a, cpus_per_node=max(a.cpus_per_node, b.cpus_per_node), mem_per_node_gb=max(a.mem_per_node_gb, b.mem_per_node_gb),
+        gpus_per_node=max(a.gpus_per_node, b.gpus_per_node), nvme_gb=max(a.nvme_gb, b.nvme_gb),
+        gpu_type=a.gpu_type or b.gpu_type, max_nodes=max(a.max_nodes, b.max_nodes),
+        max_time=format_time(max(parse_time(a.max_time), parse_time(b.max_time))))
+
+
 def overlay(profiles: list[str]) -> dict[str, Partition]:
-    """All partitions of `profiles`; a name used twice must describe the same partition."""
+    """All partitions of `profiles`; a name used twice gets the wider limits of both."""
     parts: dict[str, Partition] = {}
     for name in profiles:
         for pname, part in (load_profile(name).partitions or {}).items():
-            if pname in parts and parts[pname] != part:
-                raise SystemExit(f"partition '{pname}' differs between profiles; cannot overlay {profiles}")
-            parts[pname] = part
+            parts[pname] = _wider(parts[pname], part) if pname in parts else part
     return parts
+
+
+def gpu_types(profiles: list[str]) -> list[str]:
+    """Every GPU type of `profiles`, also of partitions merged into another one by name."""
+    return sorted({part.gpu_type for name in profiles for part in (load_profile(name).partitions or {}).values()
+                   if part.gpus_per_node})
 
 
 def write_config(out: Path, profiles: list[str]) -> Path:
@@ -49,11 +64,11 @@ def write_config(out: Path, profiles: list[str]) -> Path:
     (out / "munge").chmod(0o700)
     (out / "msock").chmod(0o755)
     parts = overlay(profiles)
-    gpu_types = sorted({p.gpu_type for p in parts.values() if p.gpus_per_node})
+    types = gpu_types(profiles)
     per_type = max([p.gpus_per_node for p in parts.values()] + [1])
     nvme = max([p.nvme_gb for p in parts.values()] + [0])
     gres, lines = [], []
-    for i, gtype in enumerate(gpu_types):
+    for i, gtype in enumerate(types):
         first = i * per_type
         for j in range(first, first + per_type):
             dev = out / "fakedev" / f"nvidia{j}"

@@ -10,7 +10,6 @@ Exit status: 0 when the file is clean, 1 when any defect was found, 2 when it ca
 from __future__ import annotations
 
 import argparse
-import sys
 
 from norlm.files import write_json
 from norlm.vocab.quality import analyse, format_quality
@@ -24,14 +23,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def main(args: argparse.Namespace, cfg) -> int:
+    from norlm.errors import StageError
+
     try:
         vf = read_vocab(args.file)
     except (OSError, ValueError) as exc:
-        print(f"norlm vocab-check: {exc}", file=sys.stderr)
-        return 2
+        raise StageError(str(exc)) from None
     if not vf.lines:
-        print(f"norlm vocab-check: {args.file}: the file is empty", file=sys.stderr)
-        return 2
+        raise StageError(f"{args.file}: the file is empty")
     quality = analyse(vf)
     print(format_quality(quality))
     if args.json:

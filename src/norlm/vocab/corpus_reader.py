@@ -14,7 +14,9 @@ from pathlib import Path
 from typing import Iterator
 
 
-class CorpusError(RuntimeError):
+from norlm.errors import StageError
+
+class CorpusError(StageError, RuntimeError):
     """The corpus cannot be used (missing, empty); the message says what to do."""
 
 

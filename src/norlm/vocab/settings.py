@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 
 @dataclass(frozen=True)
@@ -13,7 +14,7 @@ class VocabConfig:
     SentencePiece-BPE model and converted it, which gave ~30,100 entries (32,922 lines with defects).
     """
 
-    method: str = "spbpe"  # spbpe (NorBERT's SentencePiece-BPE, converted) | wordpiece (HF WordPieceTrainer)
+    method: Literal["spbpe", "wordpiece"] = "spbpe"  # spbpe (NorBERT's SentencePiece-BPE, converted) | wordpiece (HF WordPieceTrainer)
     size: int = 30000  # total entries in vocab.txt
     unused: int = 100  # [unused0] ... [unused<N-1>] at ids 1..N
     min_frequency: int = 2  # a merge must occur at least this often
@@ -25,3 +26,7 @@ class VocabConfig:
     max_lines: int = 0  # train on the first N non-empty corpus lines (0 = all)
     eval_glob: str = "ud27/UD_Norwegian-*/*-test.conllu.gz"  # report text, under run.data_dir
     reference_vocab: str = "norbert_vocab/norwegian_wordpiece_vocab_30k.txt"  # compared in the report ("" = none)
+
+    def __post_init__(self):
+        if not 0.0 < self.character_coverage <= 1.0:
+            raise ValueError(f"key 'character_coverage' must be in (0, 1], got {self.character_coverage}")

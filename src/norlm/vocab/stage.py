@@ -21,9 +21,9 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from norlm.config import work_dir
+from norlm.errors import StageError, StageFailure, warn
+from norlm.layout import layout_of, repo_path
 
-WORK_SUBDIR = "vocab"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -36,21 +36,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="leave the published NorBERT vocabulary out of the report")
 
 
-def _data_dir(cfg) -> Path:
-    """run.data_dir, relative to the current folder or else to the repository."""
-    from norlm.config import REPO_ROOT
-
-    path = Path(cfg.run.data_dir)
-    if not path.is_absolute() and not path.exists() and (REPO_ROOT / path).exists():
-        return REPO_ROOT / path
-    return path
-
-
-def _fail(message: str) -> int:
-    print(f"norlm vocab: error: {message}", file=sys.stderr)
-    return 1
-
-
 def main(args: argparse.Namespace, cfg) -> int:
     vc = cfg.vocab
     method = args.method or vc.method
@@ -58,27 +43,20 @@ def main(args: argparse.Namespace, cfg) -> int:
     from tqdm import tqdm
 
     from norlm.files import atomic_path, write_json, write_run_record
-    from norlm.vocab.corpus_reader import CorpusError, ReadStats, choose_alphabet, find_shards, iter_lines
+    from norlm.vocab.corpus_reader import ReadStats, choose_alphabet, find_shards, iter_lines
     from norlm.vocab.fertility import read_treebanks
     from norlm.vocab.report import describe_vocab, format_report
     from norlm.vocab.tokenizer import build_tokenizer
-    from norlm.vocab.train import METHODS, assemble, learn_entries, special_block
+    from norlm.vocab.train import assemble, learn_entries, special_block
     from norlm.vocab.vocab_file import write_vocab
 
-    if method not in METHODS:
-        return _fail(f"{cfg.source}: vocab.method = {method!r}; choose one of {', '.join(METHODS)}")
-    if not 0.0 < vc.character_coverage <= 1.0:
-        return _fail(f"{cfg.source}: vocab.character_coverage must be in (0, 1], got {vc.character_coverage}")
-    work = work_dir(cfg)
-    corpus_dir = Path(args.corpus) if args.corpus else work / "corpus"
-    out = Path(args.out) if args.out else work / WORK_SUBDIR
-    try:
-        shards = find_shards(corpus_dir)
-    except CorpusError as exc:
-        return _fail(str(exc))
+    lay = layout_of(cfg)
+    corpus_dir = Path(args.corpus) if args.corpus else lay.corpus_dir
+    out = Path(args.out) if args.out else lay.vocab_dir
+    shards = find_shards(corpus_dir)
     n_learned = vc.size - len(special_block(vc.unused))
     if n_learned <= 0:
-        return _fail(f"{cfg.source}: vocab.size={vc.size} leaves no room after {vc.unused} [unused] and 5 specials")
+        raise StageError(f"{cfg.source}: vocab.size={vc.size} leaves no room after {vc.unused} [unused] and 5 specials")
 
     # pass 1: characters, lines, documents (and bad lines, reported with file and line)
     started = time.time()
@@ -88,8 +66,8 @@ def main(args: argparse.Namespace, cfg) -> int:
                      unit=" lines", mininterval=2, disable=None):
         chars.update(line)
     if count_stats.lines == 0:
-        return _fail(f"no text in the {len(shards)} corpus shard(s) under {corpus_dir} "
-                     f"({count_stats.skipped} unreadable line(s) skipped): nothing to train on")
+        raise StageFailure(f"no text in the {len(shards)} corpus shard(s) under {corpus_dir} "
+                           f"({count_stats.skipped} unreadable line(s) skipped): nothing to train on")
     alphabet = choose_alphabet(chars, vc.character_coverage, vc.limit_alphabet, vc.always_include)
     print(f"norlm vocab: {count_stats.lines:,} lines, {count_stats.documents:,} documents, "
           f"{count_stats.characters:,} characters in {len(shards)} shard(s); alphabet {len(alphabet)} characters",
@@ -98,7 +76,7 @@ def main(args: argparse.Namespace, cfg) -> int:
     try:
         assemble([], alphabet, vc.size, vc.unused)  # fails now, not after training, if the size is too small
     except ValueError as exc:
-        return _fail(f"{cfg.source}: {exc}")
+        raise StageError(f"{cfg.source}: {exc}") from None
 
     # pass 2: training
     train_stats = ReadStats()
@@ -108,8 +86,8 @@ def main(args: argparse.Namespace, cfg) -> int:
     tokens = assemble(entries, alphabet, vc.size, vc.unused)
     trained = time.time()
     if len(tokens) < vc.size:
-        print(f"norlm vocab: warning: the corpus supports only {len(tokens):,} entries at "
-              f"min_frequency={vc.min_frequency}; vocab.size={vc.size:,} not reached", file=sys.stderr)
+        warn(f"the corpus supports only {len(tokens):,} entries at "
+             f"min_frequency={vc.min_frequency}; vocab.size={vc.size:,} not reached")
 
     out.mkdir(parents=True, exist_ok=True)
     (out / "vocab.txt").unlink(missing_ok=True)  # a failed rerun must not leave an old "finished" marker
@@ -120,7 +98,7 @@ def main(args: argparse.Namespace, cfg) -> int:
         with atomic_path(out / "tokenizer.json") as tmp:
             tokenizer.save(str(tmp), pretty=True)
 
-        data_dir = _data_dir(cfg)
+        data_dir = repo_path(cfg.run.data_dir)
         treebank_paths = sorted(data_dir.glob(vc.eval_glob)) if vc.eval_glob else []
         treebanks = read_treebanks(treebank_paths)
         vocabularies = {"ours": describe_vocab(staging, treebanks)}
@@ -129,11 +107,10 @@ def main(args: argparse.Namespace, cfg) -> int:
             if reference.is_file():
                 vocabularies["NorBERT (published)"] = describe_vocab(reference, treebanks)
             else:
-                print(f"norlm vocab: warning: reference vocabulary {reference} not found; left out of the report",
-                      file=sys.stderr)
+                warn(f"reference vocabulary {reference} not found; left out of the report")
         ours = vocabularies["ours"]["checks"]
         if ours["problems"]:
-            return _fail(f"the new vocabulary failed its own checks: {'; '.join(ours['problems'])}")
+            raise StageFailure(f"the new vocabulary failed its own checks: {'; '.join(ours['problems'])}")
         report = {
             "method": method, "size_requested": vc.size, "size": len(tokens), "unused": vc.unused,
             "min_frequency": vc.min_frequency, "alphabet_size": len(alphabet),

@@ -59,3 +59,8 @@ def write_vocab(path: str | os.PathLike, tokens: list[str]) -> None:
         seen.add(tok)
     with atomic_open(path, "w") as fh:
         fh.write("".join(t + "\n" for t in tokens))
+
+
+def vocab_size(path: str | os.PathLike) -> int:
+    """Number of ids a vocab.txt defines (its lines): the one count every stage uses."""
+    return len(read_vocab(path).lines)

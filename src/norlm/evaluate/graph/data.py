@@ -1,0 +1,182 @@
+"""Readers for the NoReC_fine and NoReC_neg JSON files, and their join on (document, text).
+
+Both datasets are pre-tokenised, single-space separated text with character-offset annotations.
+The two share documents but not always sentence order or `sent_id`, so they are joined on the
+document id plus the sentence text, never on `sent_id`.
+"""
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from norlm.evaluate.readers import DataError
+from norlm.files import open_text
+
+SPLITS = ("train", "dev", "test")
+
+
+@dataclass
+class Opinion:
+    """One opinion as char spans: holder, target and expression are lists of (begin, end, string)."""
+
+    holder: list[tuple[int, int, str]]
+    target: list[tuple[int, int, str]]
+    expression: list[tuple[int, int, str]]
+    polarity: str | None
+
+
+@dataclass
+class Negation:
+    cue: list[tuple[int, int, str]]
+    scope: list[tuple[int, int, str]]
+    affixal: bool = False
+
+
+@dataclass
+class Sentence:
+    """A sentence of either dataset; `raw` keeps the JSON record for lossless writing."""
+
+    sent_id: str
+    text: str
+    opinions: list[Opinion] = field(default_factory=list)
+    negations: list[Negation] = field(default_factory=list)
+    raw: dict = field(default_factory=dict)
+
+    @property
+    def tokens(self) -> list[str]:
+        return self.text.split(" ")
+
+    @property
+    def doc(self) -> str:
+        return self.sent_id.split("-")[0]
+
+
+def token_offsets(text: str) -> list[tuple[int, int]]:
+    """(begin, end) of each single-space separated token (NLTK SpaceTokenizer spans)."""
+    spans, start = [], 0
+    for tok in text.split(" "):
+        spans.append((start, start + len(tok)))
+        start += len(tok) + 1
+    return spans
+
+
+def _spans(field_value, where: str) -> list[tuple[int, int, str]]:
+    if not isinstance(field_value, list) or len(field_value) != 2:
+        raise ValueError(f"{where}: expected [[strings], [\"b:e\", ...]]")
+    strings, offsets = field_value
+    if len(strings) != len(offsets):
+        raise ValueError(f"{where}: {len(strings)} strings but {len(offsets)} offsets")
+    out = []
+    for string, off in zip(strings, offsets):
+        b, e = (int(x) for x in str(off).split(":"))
+        out.append((b, e, string))
+    return out
+
+
+def _load_list(path: Path) -> list:
+    try:
+        with open_text(path) as fh:
+            data = json.load(fh)
+    except FileNotFoundError:
+        raise DataError(f"{path}: file not found") from None
+    except json.JSONDecodeError as exc:
+        raise DataError(f"{path}: line {exc.lineno}: invalid JSON ({exc.msg})") from None
+    if not isinstance(data, list):
+        raise DataError(f"{path}: expected a JSON list of sentences")
+    return data
+
+
+def _check_text(rec: dict, path: Path, i: int) -> tuple[str, str]:
+    sid, text = rec.get("sent_id"), rec.get("text")
+    if not isinstance(sid, str) or not isinstance(text, str) or not text:
+        raise ValueError(f"{path}: record {i}: needs string sent_id and non-empty text")
+    return sid, text
+
+
+def read_fine(path: str | Path) -> tuple[list[Sentence], int]:
+    """NoReC_fine JSON -> sentences; returns (sentences, skipped records). Bad records are reported."""
+    path = Path(path)
+    out, skipped = [], 0
+    for i, rec in enumerate(_load_list(path)):
+        try:
+            sid, text = _check_text(rec, path, i)
+            ops = []
+            for j, op in enumerate(rec.get("opinions", [])):
+                where = f"{path}: record {i} ({sid}) opinion {j}"
+                ops.append(Opinion(_spans(op["Source"], where + " Source"), _spans(op["Target"], where + " Target"),
+                                   _spans(op["Polar_expression"], where + " Polar_expression"), op.get("Polarity")))
+            out.append(Sentence(sid, text, opinions=ops, raw=rec))
+        except (ValueError, KeyError, TypeError) as exc:
+            print(f"warning: {exc}; record skipped")
+            skipped += 1
+    if not out:
+        raise DataError(f"{path}: no usable sentence")
+    return out, skipped
+
+
+def read_neg(path: str | Path) -> tuple[list[Sentence], int]:
+    """NoReC_neg JSON -> sentences; returns (sentences, skipped records)."""
+    path = Path(path)
+    out, skipped = [], 0
+    for i, rec in enumerate(_load_list(path)):
+        try:
+            sid, text = _check_text(rec, path, i)
+            negs = []
+            for j, neg in enumerate(rec.get("negations", [])):
+                where = f"{path}: record {i} ({sid}) negation {j}"
+                negs.append(Negation(_spans(neg["Cue"], where + " Cue"), _spans(neg["Scope"], where + " Scope"),
+                                     bool(neg.get("Affixal", False))))
+            out.append(Sentence(sid, text, negations=negs, raw=rec))
+        except (ValueError, KeyError, TypeError) as exc:
+            print(f"warning: {exc}; record skipped")
+            skipped += 1
+    if not out:
+        raise DataError(f"{path}: no usable sentence")
+    return out, skipped
+
+
+def fine_path(data_dir: str | Path, split: str) -> Path:
+    return _existing(Path(data_dir) / "norec_fine" / f"{split}.json")
+
+
+def neg_path(data_dir: str | Path, split: str) -> Path:
+    return _existing(Path(data_dir) / "norec_neg" / "data" / f"negation_{split}.json")
+
+
+def starsem_path(data_dir: str | Path, split: str) -> Path:
+    return _existing(Path(data_dir) / "norec_neg" / "modeling" / "evaluation" / f"neg_{split}.starsem")
+
+
+def _existing(path: Path) -> Path:
+    """The plain file or its .gz twin (bundled data is gzip-compressed)."""
+    gz = path.with_name(path.name + ".gz")
+    return path if path.exists() or not gz.exists() else gz
+
+
+def join_on_doc_text(fine: list[Sentence], neg: list[Sentence]) -> tuple[list[tuple[Sentence, Sentence]], int, int]:
+    """Pair sentences of the two datasets by (document, text), never by sent_id.
+
+    Repeated texts in one document are paired in order.  Returns (pairs in `fine` order, unpaired
+    fine sentences, unpaired neg sentences)."""
+    pool: dict[tuple[str, str], list[Sentence]] = defaultdict(list)
+    for s in neg:
+        pool[(s.doc, s.text)].append(s)
+    pairs, unpaired = [], 0
+    for s in fine:
+        bucket = pool.get((s.doc, s.text))
+        if bucket:
+            pairs.append((s, bucket.pop(0)))
+        else:
+            unpaired += 1
+    return pairs, unpaired, sum(len(v) for v in pool.values())
+
+
+def write_fine_json(path: str | Path, sentences: list[dict]) -> None:
+    """Dataset-format JSON (a list of {sent_id, text, opinions}) written atomically."""
+    from norlm.files import atomic_open
+
+    with atomic_open(path) as fh:
+        json.dump(sentences, fh, ensure_ascii=False, indent=1)
+        fh.write("\n")
