@@ -118,7 +118,7 @@ def test_abbreviation_rule_is_ascii_only(tmp_path):
     gold = [("ikke", [("ikke", "_")]), ("Mr.", [("_", "Mr.")]), ("blå.", [("_", "blå.")])]
     sys_ = [("ikke", [("ikke", "_")]), ("Mr.", [("_", "Mr")]), ("blå.", [("_", "blå")])]
     (tmp_path / "g").write_text(_sentence(gold))
-    (tmp_path / "s").write_text(_sentence(sys_).replace("\tMr.\t", "\tMr.\t"))
+    (tmp_path / "s").write_text(_sentence(sys_))
     s = score_starsem(tmp_path / "g", tmp_path / "s")
     # "Mr." == "Mr" after the rule; "blå." keeps its dot (ASCII \w), so that token is wrong
     assert _row(s, "scope_tokens") == (1, 1, 1)

@@ -39,22 +39,29 @@ def test_saga_bert_train_header_is_the_published_job(work):
     assert _sbatch_lines(path) == [
         "--job-name=norlm-norbert1-bert-train-p1", "--account=nn9851k", "--partition=accel", "--nodes=4",
         "--ntasks-per-node=4", "--cpus-per-task=6", "--mem-per-cpu=15G", "--gpus-per-node=4",
-        "--time=7-00:00:00", f"--output={work.resolve()}/slurm/logs/%x-%j.out", "--signal=USR1@900"]
+        "--time=14-00:00:00", f"--output={work.resolve()}/slurm/logs/%x-%j.out", "--signal=USR1@900"]
     text = path.read_text()
     assert "module load NorLM/0.1.0-foss-2024a-CUDA-12.6.0\n" in text
-    assert "--phase 1 run.seed=7\n" in text
+    assert "--phase 1 run.engine=horovod bert.phase1.train_batch_size=48 bert.phase1.accumulation_steps=1 run.seed=7\n" in text
+    assert "# Global batch, phase 1: 768 = 16 ranks x 48 per rank x 1 accumulation step(s)" in text
     assert f'export NORLM_WORK="{work.resolve()}"' in text
     assert (job.chain, job.nodes * job.gpus_per_node) == (3, 16)
     assert subprocess.run(["bash", "-n", str(path)]).returncode == 0
 
 
+def test_puhti_is_retired(work):
+    cfg = load_config("configs/smoke.toml")
+    with pytest.raises(RenderError, match="Puhti was retired on 2026-07-31; use CLUSTER=roihu"):
+        render(cfg, "puhti", "project_2003752", "vocab", 1, [])
+
+
 def test_puhti_gpu_request_has_type_and_nvme(work):
     cfg = load_config("configs/smoke.toml")
-    [(_, path)] = render(cfg, "puhti", "project_2003752", "bert-train", 2, [])
+    [(_, path)] = render(cfg, "puhti", "project_2003752", "bert-train", 2, [], allow_retired=True)
     lines = _sbatch_lines(path)
     assert "--partition=gpu" in lines and "--gres=gpu:v100:2,nvme:3600" in lines
     assert "--account=project_2003752" in lines and "--time=02:00:00" in lines
-    [(_, cpu_path)] = render(cfg, "puhti", "project_2003752", "vocab", 1, [])
+    [(_, cpu_path)] = render(cfg, "puhti", "project_2003752", "vocab", 1, [], allow_retired=True)
     cpu_lines = _sbatch_lines(cpu_path)
     assert "--partition=small" in cpu_lines and not any("gres" in x or "gpus" in x for x in cpu_lines)
     assert "module load NorLM/0.1.0-foss-2024a\n" in cpu_path.read_text()
@@ -81,7 +88,7 @@ def test_refuses_missing_or_malformed_account(work):
     with pytest.raises(RenderError, match="no account given.*nn9851k"):
         render(cfg, "saga", "", "vocab", 1, [])
     with pytest.raises(RenderError, match="does not look like a puhti project"):
-        render(cfg, "puhti", "nn1234k", "vocab", 1, [])
+        render(cfg, "puhti", "nn1234k", "vocab", 1, [], allow_retired=True)
     assert not (work / "slurm" / "vocab.sbatch").exists()
 
 
@@ -89,8 +96,8 @@ def test_refuses_unknown_partition_and_cluster(work):
     cfg = load_config("configs/smoke.toml", ["hpc.bert_train.partition=gpu-huge"])
     with pytest.raises(RenderError, match="unknown partition 'gpu-huge' on saga"):
         render(cfg, "saga", "nn1234k", "bert-train", 1, [])
-    with pytest.raises(RenderError, match="no cluster profile 'lumi'"):
-        render(cfg, "lumi", "x", "vocab", 1, [])
+    with pytest.raises(RenderError, match="no cluster profile 'nosuch'"):
+        render(cfg, "nosuch", "x", "vocab", 1, [])
 
 
 def test_refuses_more_gpus_than_the_nodes_have():
@@ -124,8 +131,8 @@ def test_cli_exit_code_and_message(tmp_path):
                      work=tmp_path, check=False)
     assert proc.returncode == 2
     assert "no account given" in proc.stderr
-    ok = run_norlm("sbatch", "--config", "configs/smoke.toml", "--cluster", "puhti", "--account",
-                   "project_2003752", "--stage", "bert-data", "--phase", "2", "run.seed=9", work=tmp_path)
+    ok = run_norlm("sbatch", "--config", "configs/smoke.toml", "--cluster", "puhti", "--allow-retired",
+                   "--account", "project_2003752", "--stage", "bert-data", "--phase", "2", "run.seed=9", work=tmp_path)
     script = tmp_path / "slurm" / "bert-data-p2.sbatch"
     assert f"rendered bert-data-p2: {script}" in ok.stdout
     assert "--phase 2 run.workers=${SLURM_CPUS_PER_TASK:-1}  run.seed=9" in script.read_text()

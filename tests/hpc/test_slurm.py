@@ -24,7 +24,8 @@ DONE = ("COMPLETED", "FAILED", "CANCELLED", "TIMEOUT", "OUT_OF_MEMORY", "NODE_FA
 
 
 def norlm_sbatch(slurm, cluster: str, stage: str, work: Path, *extra: str, phase: int = 1) -> str:
-    return run_norlm("sbatch", "--config", "configs/smoke.toml", "--cluster", cluster, "--account",
+    retired = ["--allow-retired"] if cluster == "puhti" else []
+    return run_norlm("sbatch", "--config", "configs/smoke.toml", "--cluster", cluster, *retired, "--account",
                      ACCOUNTS[cluster], "--stage", stage, "--phase", str(phase), *BERT, *extra,
                      env=dict(slurm.env, NORLM_WORK=str(work))).stdout
 

@@ -117,13 +117,14 @@ def test_empty_corpus_is_a_clear_error(tmp_path):
     corpus = tmp_path / "corpus"
     corpus.mkdir()
     proc = run_norlm("vocab", "--config", "configs/smoke.toml", work=tmp_path, check=False)
-    assert proc.returncode == 1 and "no corpus shards" in proc.stderr and str(corpus) in proc.stderr
+    assert proc.returncode == 2 and "norlm vocab: error: " in proc.stderr and "no corpus shards" in proc.stderr
+    assert str(corpus) in proc.stderr
     write_shard(corpus / "empty-0000.txt.gz", [[""], [" "]])
     proc = run_norlm("vocab", "--config", "configs/smoke.toml", work=tmp_path, check=False)
     assert proc.returncode == 1 and "no text in the 1 corpus shard(s)" in proc.stderr
     assert not (tmp_path / "vocab" / "vocab.txt").exists()
     proc = run_norlm("vocab", "--config", "configs/smoke.toml", work=tmp_path / "nowhere", check=False)
-    assert proc.returncode == 1 and "corpus folder not found" in proc.stderr
+    assert proc.returncode == 2 and "corpus folder not found" in proc.stderr
 
 
 def test_bad_lines_are_reported_and_counted(tmp_path):
@@ -141,6 +142,6 @@ def test_bad_lines_are_reported_and_counted(tmp_path):
 def test_size_too_small_and_unknown_method(tmp_path):
     make_corpus(tmp_path)
     proc = run_norlm("vocab", "--config", "configs/smoke.toml", "vocab.size=300", work=tmp_path, check=False)
-    assert proc.returncode == 1 and "vocab.size=300 is too small" in proc.stderr and "Traceback" not in proc.stderr
+    assert proc.returncode == 2 and "vocab.size=300 is too small" in proc.stderr and "Traceback" not in proc.stderr
     proc = run_norlm("vocab", "--config", "configs/smoke.toml", "vocab.method=unigram", work=tmp_path, check=False)
-    assert proc.returncode == 1 and "vocab.method = 'unigram'" in proc.stderr
+    assert proc.returncode == 2 and "'vocab.method' has value 'unigram'; allowed values: 'spbpe', 'wordpiece'" in proc.stderr

@@ -59,6 +59,7 @@ def load_json(path: str, encoding: str) -> list[dict]:
         from norlm.evaluate.graph.data import read_fine
 
         return [s.raw for s in read_fine(path)[0]]
+    from norlm.evaluate.graph.conllu import read_graph_conllu
     from norlm.evaluate.graph.decode import graph_to_opinions
 
     return [{"sent_id": g.sent_id, "text": g.text, "opinions": graph_to_opinions(g.text, g.arcs, encoding)}
