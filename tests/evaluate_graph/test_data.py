@@ -46,7 +46,7 @@ def test_bad_records_are_counted_and_reported(tmp_path, capsys):
     path.write_text(json.dumps([good, bad]))
     sents, skipped = data.read_fine(path)
     assert [s.sent_id for s in sents] == ["1-01-01"] and skipped == 1
-    assert "record 1 (1-01-02) opinion 0 Source" in capsys.readouterr().out
+    assert "record 1 (1-01-02) opinion 0 Source" in capsys.readouterr().err
     path.write_text(json.dumps([bad]))
     with pytest.raises(DataError, match="no usable sentence"):
         data.read_fine(path)

@@ -95,46 +95,49 @@ def _check_text(rec: dict, path: Path, i: int) -> tuple[str, str]:
     return sid, text
 
 
-def read_fine(path: str | Path) -> tuple[list[Sentence], int]:
-    """NoReC_fine JSON -> sentences; returns (sentences, skipped records). Bad records are reported."""
-    path = Path(path)
+def _read_records(path: Path, build) -> tuple[list[Sentence], int]:
+    """Every record through `build(rec, sid, text, where)`; bad records are counted, named and skipped."""
+    from norlm.errors import warn
+
     out, skipped = [], 0
     for i, rec in enumerate(_load_list(path)):
         try:
             sid, text = _check_text(rec, path, i)
-            ops = []
-            for j, op in enumerate(rec.get("opinions", [])):
-                where = f"{path}: record {i} ({sid}) opinion {j}"
-                ops.append(Opinion(_spans(op["Source"], where + " Source"), _spans(op["Target"], where + " Target"),
-                                   _spans(op["Polar_expression"], where + " Polar_expression"), op.get("Polarity")))
-            out.append(Sentence(sid, text, opinions=ops, raw=rec))
+            out.append(build(rec, sid, text, f"{path}: record {i} ({sid})"))
         except (ValueError, KeyError, TypeError) as exc:
-            print(f"warning: {exc}; record skipped")
+            warn(f"{exc}; record skipped")
             skipped += 1
     if not out:
         raise DataError(f"{path}: no usable sentence")
     return out, skipped
+
+
+def _fine_sentence(rec: dict, sid: str, text: str, where: str) -> Sentence:
+    ops = []
+    for j, op in enumerate(rec.get("opinions", [])):
+        at = f"{where} opinion {j}"
+        ops.append(Opinion(_spans(op["Source"], at + " Source"), _spans(op["Target"], at + " Target"),
+                           _spans(op["Polar_expression"], at + " Polar_expression"), op.get("Polarity")))
+    return Sentence(sid, text, opinions=ops, raw=rec)
+
+
+def _neg_sentence(rec: dict, sid: str, text: str, where: str) -> Sentence:
+    negs = []
+    for j, neg in enumerate(rec.get("negations", [])):
+        at = f"{where} negation {j}"
+        negs.append(Negation(_spans(neg["Cue"], at + " Cue"), _spans(neg["Scope"], at + " Scope"),
+                             bool(neg.get("Affixal", False))))
+    return Sentence(sid, text, negations=negs, raw=rec)
+
+
+def read_fine(path: str | Path) -> tuple[list[Sentence], int]:
+    """NoReC_fine JSON -> sentences; returns (sentences, skipped records). Bad records are reported."""
+    return _read_records(Path(path), _fine_sentence)
 
 
 def read_neg(path: str | Path) -> tuple[list[Sentence], int]:
     """NoReC_neg JSON -> sentences; returns (sentences, skipped records)."""
-    path = Path(path)
-    out, skipped = [], 0
-    for i, rec in enumerate(_load_list(path)):
-        try:
-            sid, text = _check_text(rec, path, i)
-            negs = []
-            for j, neg in enumerate(rec.get("negations", [])):
-                where = f"{path}: record {i} ({sid}) negation {j}"
-                negs.append(Negation(_spans(neg["Cue"], where + " Cue"), _spans(neg["Scope"], where + " Scope"),
-                                     bool(neg.get("Affixal", False))))
-            out.append(Sentence(sid, text, negations=negs, raw=rec))
-        except (ValueError, KeyError, TypeError) as exc:
-            print(f"warning: {exc}; record skipped")
-            skipped += 1
-    if not out:
-        raise DataError(f"{path}: no usable sentence")
-    return out, skipped
+    return _read_records(Path(path), _neg_sentence)
 
 
 def fine_path(data_dir: str | Path, split: str) -> Path:
