@@ -28,16 +28,24 @@ class TrainingInput:
     manifest_path: Path
 
 
+def _record_features(raw, path: str, number: int):
+    """The features of one serialized record, refused unless it has the whole schema."""
+    import tensorflow as tf
+
+    feats = tf.train.Example.FromString(raw.numpy()).features.feature
+    missing = [k for k in FEATURES if k not in feats]
+    if missing:
+        raise StageError(f"{path}: record {number} lacks feature(s) {', '.join(missing)} "
+                         "(not an NVIDIA-schema pretraining record)")
+    return feats
+
+
 def record_shapes(path: str) -> tuple[int, int]:
     """(max_seq_length, max_predictions_per_seq) of a file's first record."""
     import tensorflow as tf
 
     for raw in tf.data.TFRecordDataset(path).take(1):
-        feats = tf.train.Example.FromString(raw.numpy()).features.feature
-        missing = [k for k in FEATURES if k not in feats]
-        if missing:
-            raise StageError(f"{path}: record 1 lacks feature(s) {', '.join(missing)} "
-                             "(not an NVIDIA-schema pretraining record)")
+        feats = _record_features(raw, path, 1)
         return len(feats["input_ids"].int64_list.value), len(feats["masked_lm_positions"].int64_list.value)
     raise StageError(f"{path}: no records: nothing to train on")
 
@@ -122,11 +130,7 @@ def check_records(bert_cfg, data: TrainingInput, config_path: Path, limit: int =
     max_id, count = -1, 0
     for path in data.files:
         for raw in tf.data.TFRecordDataset(path).take(limit - count):
-            feats = tf.train.Example.FromString(raw.numpy()).features.feature
-            missing = [k for k in FEATURES if k not in feats]
-            if missing:
-                raise StageError(f"{path}: record {count + 1} lacks feature(s) {', '.join(missing)} "
-                                 "(not an NVIDIA-schema pretraining record)")
+            feats = _record_features(raw, path, count + 1)
             shape = (len(feats["input_ids"].int64_list.value), len(feats["masked_lm_positions"].int64_list.value))
             if shape != (seq, pred):
                 raise StageError(f"{path}: record {count + 1} has max_seq_length {shape[0]} and "
