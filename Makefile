@@ -37,7 +37,7 @@ export OMPI_ALLOW_RUN_AS_ROOT ?= 1
 export OMPI_ALLOW_RUN_AS_ROOT_CONFIRM ?= 1
 
 .PHONY: help setup test test-fast test-tf demo info data-verify corpus vocab bert-data bert-train bert-export \
-        elmo-vocab elmo-train elmo-export elmo evaluate report bench modules sbatch submit submit-all clean
+        elmo-vocab elmo-train elmo-export elmo evaluate report bench modules container sbatch submit submit-all clean
 
 help: ## this list
 	@echo "NorLM: NorBERT and NorELMo from raw Norwegian text to evaluated, exported models."
@@ -76,10 +76,10 @@ TF ?= 2.21
 # the core suite for the other TF lines: model + LAMB + schedule, resume, export parity (TF1 checkpoint,
 # bilm HDF5 + simple_elmo; the PyTorch comparisons need torch, which only the default .venv has),
 # ELMo train/export, and the tf-distribute tests; Horovod/MPI tests are deselected (-m "not horovod")
-CORE_TESTS ?= tests/bert_train/test_model.py tests/bert_train/test_lamb.py tests/bert_train/test_schedule.py \
-              tests/bert_train/test_resume.py tests/bert_export/test_export_tf1.py tests/elmo/test_train.py \
+CORE_TESTS ?= tests/bert/test_model.py tests/bert/train/test_lamb.py tests/bert/train/test_schedule.py \
+              tests/bert/train/test_resume.py tests/bert/interop/test_export_tf1.py tests/elmo/test_train.py \
               tests/elmo/test_export.py tests/elmo/test_simple_elmo.py tests/multiworker/test_bert_train.py \
-              tests/multiworker/test_tf_distribute.py tests/foundation/test_dist.py
+              tests/multiworker/test_elmo_train.py tests/multiworker/test_tf_distribute.py tests/foundation/test_dist.py
 
 test-tf: ## build .venv-tf$(TF) (Python 3.12, tensorflow-cpu $(TF).x, no Horovod) and run the core suite there
 	@TF=$(TF) scripts/setup-tf.sh
@@ -153,6 +153,9 @@ bench: $(SETUP) ## run the benchmarks in bench/ (not part of make test); results
 
 modules: ## build the EasyBuild module stack on a cluster (eb --robot easyconfigs/; EB_ARGS= for extra eb options)
 	eb --robot=$(CURDIR)/easyconfigs: $(EB_ARGS) $(CURDIR)/easyconfigs/n/NorLM/NorLM-0.1.0-foss-2024a-CUDA-12.6.0.eb
+
+container: ## build CLUSTER's job image (recipes/containers/*.def) with apptainer/singularity where installed
+	PYTHONPATH=$(CURDIR)/src $(if $(wildcard $(VENV)/bin/python),$(VENV)/bin/python,python3) -m norlm.hpc.container $(CLUSTER) $(ARGS)
 
 sbatch: ## render recipes for STAGE on CLUSTER with ACCOUNT into $(WORK)/slurm/
 	$(NORLM_HPC) sbatch --config $(CFG) --cluster $(CLUSTER) --account "$(ACCOUNT)" --stage $(STAGE) --phase $(PHASE) $(ARGS)

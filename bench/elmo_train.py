@@ -97,7 +97,7 @@ def ours_worker(config: str, batch: int, steps: int, warmup: int, threads: int, 
         chars = tf.constant(np.concatenate([data["chars"][k], data["chars_reverse"][k]]))
         targets = tf.constant(np.concatenate([data["targets"][k], data["targets_reverse"][k]]))
         t0 = time.perf_counter()
-        sampled, tries = negatives(1, 0, step, ec.n_negative_samples, n_vocab)
+        sampled, tries = negatives(1, step, ec.n_negative_samples, n_vocab)
         loss, _ = trainer.step_fn(chars, targets, tf.constant(sampled), tf.constant(tries, tf.int64),
                                   tf.constant([1, step], tf.int64))
         float(loss)

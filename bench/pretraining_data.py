@@ -31,10 +31,9 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "src"))
 
-from tests.bert_data.corpus_helpers import NORBERT_VOCAB, ndt_documents, write_shards  # noqa: E402
+from norlm.corpus.samples import NORBERT_VOCAB, ndt_documents, write_shards  # noqa: E402
 
 ANCHOR = {"wall_s": 16.3, "instances": 43641, "peak_rss_mb": 570.0}  # from issue 5, same machine class
 PYTHON = sys.executable

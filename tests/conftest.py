@@ -23,6 +23,9 @@ os.environ.setdefault("OMPI_MCA_oob_tcp_if_include", "lo")
 os.environ.setdefault("OMPI_MCA_mpi_yield_when_idle", "1")
 
 
+# session fixtures of a tiny exported BERT, used by tests/bert/interop and tests/evaluate
+pytest_plugins = ["tests.bert.interop.models"]
+
 def norlm_env(work: Path | None = None, **extra: str) -> dict[str, str]:
     env = dict(os.environ)
     env["PATH"] = f"{VENV_BIN}:{env.get('PATH', '')}"

@@ -13,13 +13,13 @@ from __future__ import annotations
 import argparse
 import hashlib
 import os
-import sys
 import tomllib
 import urllib.request
 from pathlib import Path
 from typing import Any
 
 from norlm.config import REPO_ROOT
+from norlm.errors import StageError, StageFailure, warn
 
 MANIFEST = "data/manifest.tsv"
 REMOTE = "data/remote.toml"
@@ -199,10 +199,9 @@ def main(args: argparse.Namespace, cfg: Any) -> int:
     if args.action == "verify":
         problems = verify(data_dir, manifest)
         for problem in problems:
-            print(problem, file=sys.stderr)
+            warn(problem)
         if problems:
-            print(f"data verify: {len(problems)} problem(s) in {data_dir}", file=sys.stderr)
-            return 1
+            raise StageError(f"{len(problems)} problem(s) in {data_dir} against {manifest}")
         n = sum(1 for line in open(manifest, encoding="utf-8")) - 1
         print(f"data verify: all {n} files in {manifest} match")
         return 0
@@ -212,11 +211,9 @@ def main(args: argparse.Namespace, cfg: Any) -> int:
             print(f"{name:28s} {entry['filename']:48s} {entry.get('note', '')}")
         return 0
     if not args.name or not args.dest:
-        print("data fetch: give NAME and --dest DIR (see `norlm data list`)", file=sys.stderr)
-        return 2
+        raise StageError("fetch needs NAME and --dest DIR (see `norlm data list`)")
     if args.name != "all" and args.name not in entries:
-        print(f"data fetch: unknown entry '{args.name}' in {args.remote}; known: {', '.join(entries)}", file=sys.stderr)
-        return 2
+        raise StageError(f"unknown entry '{args.name}' in {args.remote}; known: {', '.join(entries)}")
     names = list(entries) if args.name == "all" else [args.name]
     failed = 0
     for name in names:
@@ -224,6 +221,8 @@ def main(args: argparse.Namespace, cfg: Any) -> int:
             fetch(entries[name], Path(args.dest), args.url if len(names) == 1 else None,
                   accept_unverified=args.accept_unverified)
         except (RuntimeError, OSError) as exc:
-            print(f"data fetch: {name}: {exc}", file=sys.stderr)
+            warn(f"fetch {name}: {exc}")
             failed += 1
-    return 1 if failed else 0
+    if failed:
+        raise StageFailure(f"{failed} of {len(names)} download(s) failed (see the warnings above)")
+    return 0

@@ -147,6 +147,14 @@ class Layout:
     def elmo_hdf5(self) -> Path:
         return self.elmo_export / "model.hdf5"
 
+    @property
+    def elmo_random_dir(self) -> Path:
+        return self.elmo_dir / "random"
+
+    @property
+    def elmo_random_hdf5(self) -> Path:
+        return self.elmo_random_dir / "model.hdf5"
+
     # ---- evaluation and report
     @property
     def eval_dir(self) -> Path:
@@ -163,8 +171,22 @@ class Layout:
         return self.eval_dir / "report.md"
 
     @property
+    def eval_signals(self) -> Path:
+        return self.eval_dir / "signals.json"
+
+    @property
     def report_dir(self) -> Path:
         return self.work / "demo"
+
+    # ---- batch jobs
+    @property
+    def slurm_dir(self) -> Path:
+        """Rendered batch scripts and the submitted job ids (norlm sbatch)."""
+        return self.work / "slurm"
+
+    @property
+    def slurm_logs(self) -> Path:
+        return self.slurm_dir / "logs"
 
     @property
     def report_md(self) -> Path:

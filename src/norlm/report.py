@@ -132,6 +132,12 @@ def pretraining_section(lay: Layout, out: Path) -> str:
     if elmo_final:
         keep = {k: v for k, v in elmo_final.items() if isinstance(v, (int, float, str))}
         parts.append("**ELMo training**\n\n" + _table(["measure", "value"], [[k.replace("_", " "), v] for k, v in keep.items()]))
+    from norlm.evaluate.learning_signals import render_file
+
+    signals = render_file(lay.eval_signals)
+    if signals:
+        parts.append("**Learning signals against chance** (held-out text; measured by `norlm evaluate`)\n\n"
+                     + "\n".join(signals))
     return "\n\n".join(parts)
 
 

@@ -50,3 +50,31 @@ def test_per_word_cnn_equals_per_token_cnn():
     np.testing.assert_array_equal(results[1][0], results[0][0])  # forward: bit-identical
     for got, ref in zip(results[1][1:], results[0][1:]):  # gradients: summation order only
         np.testing.assert_allclose(got, ref, rtol=1e-5, atol=1e-5)
+
+
+def test_lstmp_window_gradient_equals_autodiff_of_the_cell():
+    """The hand-written backward through time (clips firing) against autodiff of the while-loop cell."""
+    options = {**OPTIONS, "lstm": {**OPTIONS["lstm"], "cell_clip": 1.0, "proj_clip": 0.5}}
+    model = ElmoModel(options, seed=3)
+    rng = np.random.default_rng(4)
+    kernel, bias, proj = model.cell_vars(1, 1)
+    kernel.assign(rng.normal(0, 0.9, kernel.shape).astype(np.float32))  # large: both clips fire
+    bias.assign(rng.normal(0, 0.5, bias.shape).astype(np.float32))
+    proj.assign(rng.normal(0, 0.9, proj.shape).astype(np.float32))
+    x = tf.constant(rng.normal(0, 1.5, (3, 7, 5)).astype(np.float32))
+    c0 = tf.constant(rng.normal(0, 0.5, (3, 12)).astype(np.float32))
+    m0 = tf.constant(rng.normal(0, 0.5, (3, 5)).astype(np.float32))
+    out_w = tf.constant(rng.normal(0, 1, (3, 7, 5)).astype(np.float32))
+    results = []
+    for mask in (None, tf.ones([3, 7], tf.bool)):  # ours (unrolled) / autodiff of the tf.while_loop cell
+        with tf.GradientTape() as tape:
+            tape.watch([x, c0, m0])
+            out, c, m = model.lstm_layer(1, 1, x, c0, m0, mask=mask)
+            loss = tf.reduce_sum(out * out_w) + tf.reduce_sum(c * c[:, ::-1]) + 3.0 * tf.reduce_sum(m)
+        results.append([out, c, m] + tape.gradient(loss, [x, c0, m0, kernel, bias, proj]))
+    clipped_c = np.abs(results[1][1].numpy()) >= 1.0 - 1e-6
+    assert clipped_c.any() and np.abs(results[1][0].numpy()).max() >= 0.5 - 1e-6  # the clips were active
+    names = ["out", "c", "m", "d_x", "d_c0", "d_m0", "d_kernel", "d_bias", "d_proj"]
+    for name, got, ref in zip(names, *results):
+        assert np.abs(ref.numpy()).max() > 1e-3, name  # every gradient is really exercised
+        np.testing.assert_allclose(got.numpy(), ref.numpy(), rtol=1e-5, atol=1e-5, err_msg=name)

@@ -28,7 +28,7 @@ def test_verify_catches_a_flipped_byte(tmp_path):
     assert problems == [p for p in problems if "norec_sentence/binary/dev.csv" in p] and len(problems) == 1
     assert "checksum differs" in problems[0]
     proc = run_norlm("data", "verify", "--data-dir", str(copy), check=False)
-    assert proc.returncode == 1 and "dev.csv" in proc.stderr
+    assert proc.returncode == 2 and "dev.csv" in proc.stderr and "norlm data: error: 1 problem(s)" in proc.stderr
 
 
 def test_verify_reports_missing_and_extra(tmp_path):

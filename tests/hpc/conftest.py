@@ -51,6 +51,13 @@ def _alive(pid: int) -> bool:
     return True
 
 
+@pytest.fixture
+def work(tmp_path, monkeypatch) -> Path:
+    """A private work folder (NORLM_WORK) for rendering."""
+    monkeypatch.setenv("NORLM_WORK", str(tmp_path / "work"))
+    return (tmp_path / "work").resolve()
+
+
 @pytest.fixture(scope="session")
 def slurm(tmp_path_factory) -> SlurmCluster:
     d = tmp_path_factory.mktemp("slurm")

@@ -9,13 +9,13 @@ from __future__ import annotations
 import bz2
 import gzip
 import lzma
-import sys
 import zlib
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import IO, Iterator
 
 from norlm.corpus.text import DecodeError, decode
+from norlm.errors import warn
 
 NUL = b"\x00"
 MAX_EXAMPLES = 10  # messages kept per reason (all are counted)
@@ -43,7 +43,7 @@ class Issues:
             msg = f"{where}: {reason}" + (f": {detail}" if detail else "")
             self.messages.append(msg)
             if self.echo:
-                print(f"norlm corpus: skipped {msg}", file=sys.stderr, flush=True)
+                warn(f"skipped {msg}")
 
 
 def open_binary(path: str) -> IO[bytes]:

@@ -21,14 +21,13 @@ import dataclasses
 import hashlib
 import json
 import multiprocessing
-import sys
 from pathlib import Path
 
 import numpy as np
 from tqdm import tqdm
 
 from norlm import dist
-from norlm.errors import StageError
+from norlm.errors import StageError, warn
 from norlm.layout import layout_of
 from norlm.corpus.dedup import bucket_bits, bucket_of, later_occurrences, position
 from norlm.corpus.process import part_paths, process_unit, unit_fingerprint
@@ -207,8 +206,7 @@ def _run(args, cfg) -> int:
             stats_path.unlink(missing_ok=True)
             write_json(failed_path, summary)
             for name in empty:
-                print(f"norlm corpus: source '{name}' yielded no text (see bad_input in {failed_path})",
-                      file=sys.stderr)
+                warn(f"source '{name}' yielded no text (see bad_input in {failed_path})")
             code = 1
         else:
             failed_path.unlink(missing_ok=True)

@@ -89,28 +89,35 @@ class _Row:
 
 
 class StreamBatcher:
-    """B rows of continuous text for one direction, `steps` positions per batch."""
+    """B rows of continuous text for one direction, `steps` positions per batch.
 
-    def __init__(self, source: SentenceSource, vocab: WordIds, chars: CharCache, batch_size: int, steps: int):
+    `rows` (default all B) are the rows whose ids are built: a worker of a multi-worker job walks the
+    streams of the whole global batch (cheap: offsets only) but turns only its own rows into arrays.
+    """
+
+    def __init__(self, source: SentenceSource, vocab: WordIds, chars: CharCache, batch_size: int, steps: int,
+                 rows: range | None = None):
         self.source, self.vocab, self.chars = source, vocab, chars
         self.batch_size, self.steps = batch_size, steps
+        self.mine = rows if rows is not None else range(batch_size)
         self.rows: list[_Row | None] = [None] * batch_size
 
     def next_batch(self) -> tuple[np.ndarray, np.ndarray]:
-        """(chars (B, T, C) training ids, next-word targets (B, T))."""
-        b, t = self.batch_size, self.steps
-        char_ids = np.empty((b, t, self.chars.max_chars), dtype=np.int32)
-        targets = np.empty((b, t), dtype=np.int32)
+        """(chars (len(rows), T, C) training ids, next-word targets (len(rows), T))."""
+        b, t, mine = self.batch_size, self.steps, self.mine
+        char_ids = np.empty((len(mine), t, self.chars.max_chars), dtype=np.int32)
+        targets = np.empty((len(mine), t), dtype=np.int32)
         for i in range(b):
-            pos = 0
+            pos, out = 0, i - mine.start if i in mine else None
             while pos < t:
                 row = self.rows[i]
                 if row is None or len(row.words) - row.offset <= 1:
                     row = self.rows[i] = _Row(self.source.next())
                 how_many = min(len(row.words) - row.offset - 1, t - pos)
-                window = row.words[row.offset: row.offset + how_many + 1]
-                char_ids[i, pos: pos + how_many] = self.chars.sentence(window[:-1])
-                targets[i, pos: pos + how_many] = [self.vocab(w) for w in window[1:]]
+                if out is not None:
+                    window = row.words[row.offset: row.offset + how_many + 1]
+                    char_ids[out, pos: pos + how_many] = self.chars.sentence(window[:-1])
+                    targets[out, pos: pos + how_many] = [self.vocab(w) for w in window[1:]]
                 row.offset += how_many
                 pos += how_many
         return char_ids, targets
@@ -127,15 +134,17 @@ class StreamBatcher:
 
 
 class BidirectionalBatches:
-    """Independent forward and backward streams (different sentences per row, as in bilm-tf)."""
+    """Independent forward and backward streams (different sentences per row, as in bilm-tf); `rows`
+    as in StreamBatcher."""
 
     def __init__(self, shards: list[Path], vocab: WordIds, batch_size: int, steps: int, seed: int,
-                 max_chars: int = 50, shuffle: bool = True, holdout: dict[str, int] | None = None):
+                 max_chars: int = 50, shuffle: bool = True, holdout: dict[str, int] | None = None,
+                 rows: range | None = None):
         chars = CharCache(max_chars)
         self.forward = StreamBatcher(SentenceSource(shards, seed * 2 + 0, False, shuffle, holdout),
-                                     vocab, chars, batch_size, steps)
+                                     vocab, chars, batch_size, steps, rows)
         self.backward = StreamBatcher(SentenceSource(shards, seed * 2 + 1, True, shuffle, holdout),
-                                      vocab, chars, batch_size, steps)
+                                      vocab, chars, batch_size, steps, rows)
 
     def next_batch(self) -> dict[str, np.ndarray]:
         fw_chars, fw_next = self.forward.next_batch()

@@ -5,6 +5,7 @@ WORK/elmo/export/ gets: options.json (n_characters 262), vocab.txt, a TF1 name-b
 `full=True` and bilm-tf `dump_weights`), an NLPL-style zip (options.json, model.hdf5, vocab.txt at
 the root) and, last, model.hdf5: bilm-tf's `dump_weights` layout (float32, no softmax,
 `char_embed` 261 rows, always the `MultiRNNCell/Cell{l}` names; elmo-format spec section 5).
+Before that, WORK/elmo/random/ gets the same files for the untrained twin (norlm.elmo.random_init).
 """
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from norlm.elmo.options import for_inference
 from norlm.files import atomic_open, atomic_path, write_json, write_run_record
 
 
@@ -24,6 +26,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--vocab", default=None, help="vocab.txt to ship (default WORK/elmo/vocab.txt)")
     parser.add_argument("--out", default=None, help="output folder (default WORK/elmo/export)")
     parser.add_argument("--zip-name", default=None, help="name of the NLPL-style zip (default <run.name>-elmo.zip)")
+    parser.add_argument("--twin-out", default=None,
+                        help="folder of the untrained twin (default WORK/elmo/random): the same options with the "
+                             "weights training started from, exported the same way, for the evaluation's baseline")
+    parser.add_argument("--no-twin", action="store_true", help="do not write the untrained twin")
 
 
 def hdf5_name(tf1_name: str) -> str:
@@ -82,7 +88,7 @@ def write_zip(path: Path, members: dict[str, Path]) -> None:
 
 def main(args: argparse.Namespace, cfg) -> int:
     from norlm.elmo.checkpoint import read_weights
-    from norlm.elmo.options import for_inference, read_options
+    from norlm.elmo.options import read_options
     from norlm.elmo.vocabulary import load_vocab
     from norlm.errors import StageFailure
     from norlm.layout import layout_of
@@ -100,6 +106,18 @@ def main(args: argparse.Namespace, cfg) -> int:
     if "lm/softmax/W" in weights and weights["lm/softmax/W"].shape[0] != len(vocab):
         raise StageFailure(f"{vocab_path} has {len(vocab)} words but the model's softmax has "
                            f"{weights['lm/softmax/W'].shape[0]} rows")
+    if not args.no_twin:
+        from norlm.elmo.random_init import write_twin
+
+        write_twin(Path(args.twin_out) if args.twin_out else lay.elmo_random_dir, cfg, options, vocab, train_dir)
+    zip_name = args.zip_name or f"{cfg.run.name}-elmo.zip"
+    write_export(out, cfg, "elmo-export", options, weights, step, vocab, zip_name)
+    return 0
+
+
+def write_export(out: Path, cfg, stage: str, options: dict, weights: dict[str, np.ndarray], step: int,
+                 vocab: list[str], zip_name: str, **record) -> None:
+    """Every export file of one set of weights; model.hdf5 (the completion file) last."""
     out.mkdir(parents=True, exist_ok=True)
     infer_options = for_inference(options)
     write_json(out / "options.json", infer_options)
@@ -108,13 +126,11 @@ def main(args: argparse.Namespace, cfg) -> int:
     ckpt_prefix = write_tf1_checkpoint(out, weights, step)
     hdf5_tmp = out / ".model.hdf5.staging"
     names = write_hdf5(hdf5_tmp, weights)
-    zip_name = args.zip_name or f"{cfg.run.name}-elmo.zip"
     write_zip(out / zip_name, {"options.json": out / "options.json", "model.hdf5": hdf5_tmp,
                                "vocab.txt": out / "vocab.txt"})
     n_params = int(sum(np.prod(weights[k].shape) for k in weights if "softmax" not in k))
-    write_run_record(out, cfg, "elmo-export", step=step, hdf5_datasets=names, parameters=n_params,
-                     tf1_checkpoint=Path(ckpt_prefix).name, zip=zip_name)
+    write_run_record(out, cfg, stage, step=step, hdf5_datasets=names, parameters=n_params,
+                     tf1_checkpoint=Path(ckpt_prefix).name, zip=zip_name, **record)
     shutil.move(str(hdf5_tmp), str(out / "model.hdf5"))  # the completion file, last
-    print(f"elmo-export: step {step}, {len(names)} datasets, {n_params:,} parameters -> {out / 'model.hdf5'}, "
+    print(f"{stage}: step {step}, {len(names)} datasets, {n_params:,} parameters -> {out / 'model.hdf5'}, "
           f"{out / zip_name}, {ckpt_prefix}")
-    return 0

@@ -14,6 +14,7 @@ import numpy as np
 import tensorflow as tf
 
 from norlm.elmo.chars import N_TRAIN_CHARS
+from norlm.elmo.lstmp import lstmp_window
 
 GATE_ORDER = "ijfo"  # column blocks of W_0 / B; tests flip this to prove the parity test can fail
 
@@ -171,16 +172,15 @@ class ElmoModel(tf.Module):
         """
         kernel, bias, w_proj = self.cell_vars(direction, layer)
         in_dim = x.shape[-1]
-        w_in, w_rec = kernel[:in_dim], kernel[in_dim:]
-        xw = tf.einsum("bti,ig->btg", x, w_in) + bias  # input part of every step at once
+        w_in, w_rec = tf.split(kernel, [in_dim, kernel.shape[0] - in_dim])  # gradient: one concat
+        # the input part of every step at once, as one 2-D matmul (einsum would transpose)
+        xw = tf.reshape(tf.matmul(tf.reshape(x, [-1, in_dim]), w_in), tf.concat([tf.shape(x)[:2], [-1]], 0)) + bias
+        if x.shape[1] is not None:
+            xw = tf.ensure_shape(xw, [None, x.shape[1], kernel.shape[1]])
         steps = x.shape[1]
-        if steps is not None and mask is None:
-            outs = []
-            # unstack (not xw[:, t]): its gradient is one stack, not T zero-padded full-size tensors
-            for xw_t in tf.unstack(xw, num=steps, axis=1):
-                c, m = self._cell(xw_t, c, m, w_rec, w_proj)
-                outs.append(m)
-            return tf.stack(outs, axis=1), c, m
+        if steps is not None and mask is None:  # unrolled, with the hand-written backward (lstmp.py)
+            return lstmp_window(xw, c, m, w_rec, w_proj, GATE_ORDER, self.cell_clip,
+                                self.proj_clip if self.has_projection else None)
         xw_t = tf.transpose(xw, [1, 0, 2])
         mask_t = tf.transpose(tf.cast(mask, tf.float32), [1, 0])[:, :, None]
         n = tf.shape(xw_t)[0]

@@ -6,16 +6,18 @@ accumulator 1.0, per-row continuous streams in windows of unroll_steps with the 
 from batch to batch.  Reads WORK/elmo/vocab.txt + counts.json and WORK/corpus shards; writes
 WORK/elmo/train/ (ckpt/, dllog.json, options.json, run record, final.json last).
 
-Data-parallel under horovodrun/mpirun through norlm.dist: every rank has its own streams and
-negatives; gradients are averaged.  The sparse gradients of char_embed and softmax/W are turned
-into dense tensors before the allreduce (exact - duplicate rows are summed - and cheap at these
-vocabulary sizes; bilm-tf concatenated IndexedSlices instead).
+Data-parallel through norlm.dist (Horovod or tf-distribute), as bilm-tf split one global batch
+over its GPUs: every rank walks the streams of the whole global batch (batch_size x workers rows)
+and builds its own slice of rows; all ranks share the step's negatives; gradients and the loss are
+averaged.  So N workers x batch B train exactly as 1 worker x batch N·B (dropout aside: its masks
+are drawn per rank).  The sparse gradients of char_embed and softmax/W are turned into dense
+tensors before the allreduce (exact - duplicate rows are summed - and cheap at these vocabulary
+sizes; bilm-tf concatenated IndexedSlices instead).
 """
 from __future__ import annotations
 
 import argparse
 import math
-import sys
 import time
 from pathlib import Path
 
@@ -24,8 +26,9 @@ from tqdm import tqdm
 
 from norlm import dist
 from norlm.signals import EXIT_INTERRUPTED, StopFlag
-from norlm.config import work_dir
+from norlm.errors import StageError
 from norlm.files import read_json, write_json, write_run_record
+from norlm.layout import layout_of
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -154,10 +157,12 @@ class Trainer:
             v.assign(arrays[k.replace("/", "_")])
 
 
-def negatives(seed: int, rank: int, step: int, num_sampled: int, n_vocab: int) -> tuple[np.ndarray, int]:
+def negatives(seed: int, step: int, num_sampled: int, n_vocab: int) -> tuple[np.ndarray, int]:
+    """The step's negatives, the same on every rank whatever the number of workers (the 0 is where
+    the rank once was: one-worker runs still draw what they always drew)."""
     from norlm.elmo.sampler import log_uniform_unique
 
-    return log_uniform_unique(np.random.default_rng([seed, rank, step, 7]), num_sampled, n_vocab)
+    return log_uniform_unique(np.random.default_rng([seed, 0, step, 7]), num_sampled, n_vocab)
 
 
 def main(args: argparse.Namespace, cfg) -> int:
@@ -176,26 +181,23 @@ def main(args: argparse.Namespace, cfg) -> int:
     from norlm.elmo.vocabulary import WordIds, load_vocab
 
     ec, seed = cfg.elmo, cfg.run.seed
-    work = work_dir(cfg)
-    corpus = Path(args.corpus) if args.corpus else work / "corpus"
-    vocab_dir = Path(args.vocab_dir) if args.vocab_dir else work / "elmo"
-    out = Path(args.out) if args.out else work / "elmo" / "train"
+    lay = layout_of(cfg)
+    corpus = Path(args.corpus) if args.corpus else lay.corpus_dir
+    vocab_dir = Path(args.vocab_dir) if args.vocab_dir else lay.elmo_dir
+    out = Path(args.out) if args.out else lay.elmo_train
     ckpt_dir = out / "ckpt"
     rank, world = dist.rank(), dist.size()
     try:
         vocab = WordIds(load_vocab(vocab_dir / "vocab.txt"))
         counts = read_json(vocab_dir / "counts.json")
     except (OSError, ValueError) as exc:
-        print(f"elmo-train: {exc}", file=sys.stderr)
-        return 1
+        raise StageError(str(exc)) from exc
     shards = corpus_shards(corpus)
     if not shards:
-        print(f"elmo-train: no corpus shards in {corpus}", file=sys.stderr)
-        return 1
+        raise StageError(f"no corpus shards in {corpus}")
     if ec.n_negative_samples >= len(vocab):
-        print(f"elmo-train: n_negative_samples {ec.n_negative_samples} must be below the vocabulary size "
-              f"{len(vocab)} ({vocab_dir / 'vocab.txt'})", file=sys.stderr)
-        return 1
+        raise StageError(f"n_negative_samples {ec.n_negative_samples} must be below the vocabulary size "
+                         f"{len(vocab)} ({vocab_dir / 'vocab.txt'})")
     n_train_tokens = ec.n_train_tokens or int(counts["n_train_tokens"])
     per_epoch, total_steps = plan_steps(ec, n_train_tokens, world)
     options = options_from_config(ec, len(vocab), n_train_tokens, world)
@@ -204,8 +206,9 @@ def main(args: argparse.Namespace, cfg) -> int:
     if ec.heldout_sentences > 0:
         holdout = {str(shards[-1]): ec.heldout_sentences}
         heldout = heldout_sentences(shards[-1], ec.heldout_sentences)
-    my_shards = dist.split(shards) if len(shards) >= world else shards
-    batches = BidirectionalBatches(my_shards, vocab, ec.batch_size, ec.unroll_steps, seed=seed * 1000 + rank,
+    # the global batch's streams (seed as rank 0's once was), of which this rank builds its rows
+    mine = range(rank * ec.batch_size, (rank + 1) * ec.batch_size)
+    batches = BidirectionalBatches(shards, vocab, ec.batch_size * world, ec.unroll_steps, seed=seed * 1000, rows=mine,
                                    max_chars=ec.max_characters_per_token, shuffle=ec.shuffle_on_load,
                                    holdout=holdout)
     trainer = Trainer(options, len(vocab), ec, seed)
@@ -254,7 +257,7 @@ def main(args: argparse.Namespace, cfg) -> int:
         batch = batches.next_batch()
         chars_in = np.concatenate([batch["tokens_characters"], batch["tokens_characters_reverse"]])
         targets = np.concatenate([batch["next_token_id"], batch["next_token_id_reverse"]])
-        sampled, tries = negatives(seed, rank, step, ec.n_negative_samples, len(vocab))
+        sampled, tries = negatives(seed, step, ec.n_negative_samples, len(vocab))
         loss, norm = trainer.step_fn(tf.constant(chars_in), tf.constant(targets), tf.constant(sampled),
                                      tf.constant(tries, tf.int64), tf.constant([seed, step * world + rank], tf.int64))
         loss = float(loss)

@@ -8,17 +8,17 @@ Under mpirun each rank counts its share of the shards.
 from __future__ import annotations
 
 import argparse
-import sys
 from collections import Counter
 from pathlib import Path
 
 from tqdm import tqdm
 
 from norlm import dist
-from norlm.config import work_dir
+from norlm.errors import StageError, warn
 from norlm.elmo.text import ReadStats, corpus_shards, read_sentences
 from norlm.elmo.vocabulary import SPECIALS, top_words
 from norlm.files import atomic_open, write_json, write_run_record
+from norlm.layout import layout_of
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -37,13 +37,12 @@ def count_shards(shards: list[Path], progress: bool = True) -> tuple[Counter, Re
 
 def main(args: argparse.Namespace, cfg) -> int:
     dist.init_light()
-    work = work_dir(cfg)
-    corpus = Path(args.corpus) if args.corpus else work / "corpus"
-    out = Path(args.out) if args.out else work / "elmo"
+    lay = layout_of(cfg)
+    corpus = Path(args.corpus) if args.corpus else lay.corpus_dir
+    out = Path(args.out) if args.out else lay.elmo_dir
     shards = corpus_shards(corpus)
     if not shards:
-        print(f"elmo-vocab: no corpus shards (*.txt.gz, *.txt) in {corpus}", file=sys.stderr)
-        return 1
+        raise StageError(f"no corpus shards (*.txt.gz, *.txt) in {corpus}")
     # per-shard results merged in shard order, so the skipped-line examples match one process's exactly
     mine = tqdm(dist.split_indexed(shards), desc="elmo-vocab: counting", unit="shard", disable=not dist.is_root())
     parts = dist.allgather_ordered([(i, count_shards([shard], progress=False)) for i, shard in mine])
@@ -57,11 +56,10 @@ def main(args: argparse.Namespace, cfg) -> int:
             setattr(total, key, getattr(total, key) + getattr(s, key))
         total.examples.extend(s.examples)
     for example in total.examples[:5]:
-        print(f"elmo-vocab: skipped {example}", file=sys.stderr)
+        warn(f"skipped {example}")
     n_words = sum(counts.values())
     if n_words == 0:
-        print(f"elmo-vocab: no usable words in {len(shards)} shard(s) of {corpus}", file=sys.stderr)
-        return 1
+        raise StageError(f"no usable words in {len(shards)} shard(s) of {corpus}")
     words = top_words(counts, cfg.elmo.vocab_size, cfg.elmo.min_count)
     covered = sum(counts[w] for w in words)
     summary = {

@@ -6,11 +6,10 @@ reported with its file and line and left out, so one bad sentence never silently
 from __future__ import annotations
 
 import csv
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from norlm.errors import StageError
+from norlm.errors import StageError, warn
 from norlm.files import open_text
 from norlm.norne_split import read_split_rows
 
@@ -54,7 +53,7 @@ def _warn(result: ReadResult, message: str) -> None:
     result.skipped += 1
     result.problems.append(message)
     if len(result.problems) <= 10:
-        print(f"warning: skipped {message}", file=sys.stderr)
+        warn(f"skipped {message}")
 
 
 def _name_tag(misc: str) -> str | None:

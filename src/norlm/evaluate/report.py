@@ -6,6 +6,8 @@ import json
 from pathlib import Path
 
 from norlm.errors import warn
+from norlm.evaluate.graph.report_tables import graph_report_lines
+from norlm.evaluate.twins import gain_lines
 from norlm.layout import Layout
 from norlm.files import atomic_open, read_json
 
@@ -23,7 +25,7 @@ TITLES = {
     "ner": ("Table 3 — Named entity recognition (NorNE test, strict micro F1 over 8 types, MISC ignored)", "F1"),
     "sentiment": ("Table 5 — Binary sentence-level sentiment (NoReC_sentence test, macro F1)", "F1"),
 }
-MODEL_ORDER = {"bert": 0, "elmo": 1, "baseline": 2}
+MODEL_ORDER = {"bert": 0, "elmo": 1, "baseline": 2, "bert-frozen": 3, "baseline-frozen": 4, "elmo-random": 5}
 
 
 def _cell(entry: dict | None) -> str:
@@ -73,25 +75,6 @@ def _table(task: str, docs: dict[str, dict]) -> list[str]:
     return lines
 
 
-def _gain_lines(results: dict[str, dict[str, dict]]) -> list[str]:
-    """Pretrained minus random-init baseline, per task and language: what pretraining bought."""
-    rows = []
-    for task, docs in results.items():
-        base = docs.get("baseline", {}).get("results", {})
-        for model, doc in sorted(docs.items()):
-            if model == "baseline" or doc.get("kind") != "bert":
-                continue
-            for lang, entry in sorted(doc.get("results", {}).items()):
-                if lang in base:
-                    ours, ref = entry["summary"]["test_mean"], base[lang]["summary"]["test_mean"]
-                    rows.append(f"| {task} | {lang} | {doc.get('label', model)} | {100 * ours:.1f} | {100 * ref:.1f} "
-                                f"| {100 * (ours - ref):+.1f} |")
-    if not rows:
-        return []
-    return ["### What pretraining bought (pretrained BERT minus the random-init baseline, same protocol)", "",
-            "| task | lang | model | score | baseline | gain |", "|---|---|---|---|---|---|", *rows, ""]
-
-
 def _protocol_lines(results: dict[str, dict[str, dict]]) -> list[str]:
     lines = ["## Protocols and data used by this run", ""]
     for task, docs in results.items():
@@ -129,7 +112,8 @@ def write_report(lay: Layout, run_name: str, extra_notes: list[str] | None = Non
     for task in TITLES:
         if task in results:
             lines.extend(_table(task, results[task]))
-    lines.extend(_gain_lines(results))
+    lines.extend(graph_report_lines(lay))  # Tables 4 and 6 (norlm.evaluate.graph)
+    lines.extend(gain_lines(results))
     lines.extend(_protocol_lines(results))
     path = lay.eval_report
     with atomic_open(path) as fh:

@@ -7,7 +7,7 @@ from pathlib import Path
 from norlm.config import to_dict
 from norlm.evaluate.results import fingerprint, load_entry, model_files_digest, summarise, write_result
 from norlm.layout import Layout, repo_path
-from norlm.evaluate.tasks import load_task
+from norlm.evaluate.tasks import GRAPH_TASKS, load_task
 
 METRIC = {"pos": "accuracy", "ner": "strict micro F1 (8 types, MISC ignored)", "sentiment": "macro F1"}
 
@@ -31,20 +31,33 @@ class Runner:
             self._digests[key] = model_files_digest(folder)
         return self._digests[key]
 
-    def _embedder(self, folder: Path):
-        key = str(folder.resolve())
+    def _embedder(self, spec: dict):
+        """ELMo, or BERT as frozen features (its random-init twin seeded with the run seed)."""
+        key = str(spec["path"].resolve()) + (f"|bert|{spec['pretrained']}" if spec["kind"] == "bert" else "")
         if key not in self._embedders:
-            from norlm.elmo.embed import ElmoEmbedder
+            if spec["kind"] == "bert":
+                from norlm.evaluate.bert_probe import BertWordEmbedder
 
-            self._embedders[key] = ElmoEmbedder(folder, batch_size=self.ecfg.elmo.embed_batch_size)
+                self._embedders[key] = BertWordEmbedder(spec["path"], spec["pretrained"], self.cfg.run.seed,
+                                                        self.ecfg.bert.max_length)
+            else:
+                from norlm.elmo.embed import ElmoEmbedder
+
+                self._embedders[key] = ElmoEmbedder(spec["path"], batch_size=self.ecfg.elmo.embed_batch_size)
         return self._embedders[key]
 
     def run(self, spec: dict, task: str, lang: str) -> dict:
+        if task in GRAPH_TASKS:
+            from norlm.evaluate.graph.run import run_graph
+
+            return run_graph(self, spec, task)
         ecfg = self.ecfg
         data = load_task(task, lang, self.data_dir, ecfg, self.cfg.run.seed)
-        protocol = ecfg.bert if spec["kind"] == "bert" else ecfg.elmo
+        frozen = spec["kind"] == "elmo" or spec.get("frozen", False)
+        protocol = ecfg.elmo if frozen else ecfg.bert
         fp = fingerprint(spec["kind"], spec["pretrained"], self._digest(spec["path"]), task, lang, to_dict(protocol),
-                         data.sizes(), data.sizes_full, ecfg.pos_heldout_fraction, self.seeds, self.cfg.run.seed)
+                         data.sizes(), data.sizes_full, ecfg.pos_heldout_fraction, self.seeds, self.cfg.run.seed,
+                         *(["frozen", ecfg.bert.max_length] if spec["kind"] == "bert" and frozen else []))
         path = self.lay.eval_result(task, spec["name"])
         if not self.force:
             entry = load_entry(path, lang, fp)
@@ -54,7 +67,7 @@ class Runner:
         print(f"evaluate: {task}/{lang}/{spec['name']}: train/dev/test {data.sizes()} sentences, "
               f"{len(self.seeds)} seed(s), {data.protocol} protocol")
         runs, facts, header_extra = [], {}, {}
-        if spec["kind"] == "bert":
+        if not frozen:
             from norlm.evaluate.bert_finetune import run_bert
             from norlm.evaluate.bert_models import load_bert
 
@@ -70,18 +83,23 @@ class Runner:
         else:
             from norlm.evaluate.elmo_probe import featurise, run_elmo
 
-            splits, feature_seconds = featurise(self._embedder(spec["path"]), data, protocol.embed_batch_size)
+            splits, feature_seconds = featurise(self._embedder(spec), data, protocol.embed_batch_size)
             for seed in self.seeds:
                 t0 = time.perf_counter()
                 result, facts = run_elmo(splits, data, protocol, seed, f"{task}/{lang}/{spec['name']} seed {seed}")
                 runs.append(self._run_record(seed, result, feature_seconds + time.perf_counter() - t0))
             facts["feature_seconds"] = feature_seconds
+            if spec["kind"] == "bert":
+                from norlm.evaluate.bert_probe import PROTOCOL
+
+                facts.pop("elmo_layers", None)
+                facts["bert_features"] = PROTOCOL
         entry = {
             "fingerprint": fp, "data_protocol": data.protocol, "notes": data.notes, "sizes": data.sizes(),
             "sizes_full": data.sizes_full, "skipped_records": data.skipped, "labels": data.labels,
             "protocol": facts, "runs": runs, "summary": summarise(runs),
         }
-        header = {"task": task, "model": spec["name"], "label": spec["label"], "kind": spec["kind"],
+        header = {"task": task, "model": spec["name"], "label": spec["label"], "kind": spec["kind"], "frozen": frozen,
                   "model_source": str(spec["path"]), "pretrained": spec["pretrained"], "metric": METRIC[task],
                   "model_files_sha256": self._digest(spec["path"]), "run_seed": self.cfg.run.seed,
                   "config_file": self.cfg.source, "evaluate_config": to_dict(ecfg), **header_extra}

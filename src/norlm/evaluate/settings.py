@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from norlm.evaluate.graph.settings import GraphProtocol
+
 
 @dataclass(frozen=True)
 class BertProtocol:
@@ -39,7 +41,7 @@ class ElmoProtocol:
 
 @dataclass(frozen=True)
 class EvaluateConfig:
-    tasks: tuple[str, ...] = ("pos", "ner", "sentiment")
+    tasks: tuple[str, ...] = ("pos", "ner", "sentiment", "finegrained", "negation")
     models: tuple[str, ...] = ("bert", "elmo", "baseline")
     langs: tuple[str, ...] = ("nob", "nno")
     seeds: int = 1
@@ -54,5 +56,8 @@ class EvaluateConfig:
     train_sentences: dict[str, int] = field(default_factory=dict)
     dev_sentences: dict[str, int] = field(default_factory=dict)
     test_sentences: dict[str, int] = field(default_factory=dict)
+    # held-out MLM/NSP, ELMo perplexity and attention against their chance levels (WORK/eval/signals.json)
+    learning_signals: bool = True
     bert: BertProtocol = field(default_factory=BertProtocol)
     elmo: ElmoProtocol = field(default_factory=ElmoProtocol)
+    graph: GraphProtocol = field(default_factory=GraphProtocol)  # finegrained / negation (Tables 4, 6)

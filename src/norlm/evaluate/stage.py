@@ -20,18 +20,25 @@ from norlm.config import to_dict
 from norlm.errors import StageError, StageFailure, warn
 from norlm.layout import Layout, layout_of
 from norlm.evaluate.readers import DataError
-from norlm.evaluate.tasks import LANGS, TASKS
+from norlm.evaluate.tasks import GRAPH_TASKS, LANGS, TASKS
 
-BUILTIN_MODELS = ("bert", "elmo", "baseline")
-LABELS = {"bert": "BERT (this run)", "elmo": "ELMo (this run)", "baseline": "no pretraining (random-init BERT)"}
+BUILTIN_MODELS = ("bert", "elmo", "baseline", "bert-frozen", "baseline-frozen", "elmo-random", "none")
+LABELS = {"bert": "BERT (this run)", "elmo": "ELMo (this run)", "baseline": "no pretraining (random-init BERT)",
+          "bert-frozen": "BERT (this run), frozen", "baseline-frozen": "random-init BERT, frozen",
+          "elmo-random": "untrained ELMo twin"}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--task", default="all",
-                        help="pos | ner | sentiment | all (all = the tasks of [evaluate] tasks); comma-separated ok")
+                        help="pos | ner | sentiment | finegrained | negation | all (all = the tasks of [evaluate] "
+                             "tasks); comma-separated ok.  finegrained/negation: the graph parser on frozen LM "
+                             "vectors (NoReC_fine, NoReC_neg; Tables 4 and 6)")
     parser.add_argument("--model", default="all",
-                        help="bert | elmo | baseline | all, or the path of a local Hugging Face BERT folder "
-                             "(e.g. an imported mBERT / NB-BERT / NorBERT); comma-separated ok")
+                        help="bert | elmo | baseline | bert-frozen | baseline-frozen | elmo-random | all (all = "
+                             "[evaluate] models), or the path of a local Hugging Face BERT folder (e.g. an imported "
+                             "mBERT / NB-BERT / NorBERT); comma-separated ok.  *-frozen: BERT's last layer as frozen "
+                             "features under the ELMo classifiers; elmo-random: the untrained twin elmo-export writes; "
+                             "none: the graph parser without LM vectors (finegrained/negation only)")
     parser.add_argument("--lang", default=None, choices=("nob", "nno", "both"),
                         help="Bokmål, Nynorsk or both (default: [evaluate] langs); sentiment is Bokmål only")
     parser.add_argument("--seeds", type=int, default=None,
@@ -60,6 +67,12 @@ def resolve_models(arg: str, ecfg, lay: Layout) -> list[dict]:
             specs.append(dict(name="baseline", kind="bert", path=bert_dir, pretrained=False))
         elif name == "elmo":
             specs.append(dict(name="elmo", kind="elmo", path=elmo_dir, pretrained=True))
+        elif name == "none":  # graph tasks only: the parser without LM vectors
+            specs.append(dict(name="none", kind="none", path=Path("."), pretrained=False, label="no LM (parser only)"))
+        elif name == "elmo-random":
+            specs.append(dict(name="elmo-random", kind="elmo", path=lay.elmo_random_dir, pretrained=False))
+        elif name in ("bert-frozen", "baseline-frozen"):
+            specs.append(dict(name=name, kind="bert", path=bert_dir, pretrained=name == "bert-frozen", frozen=True))
         else:
             path = Path(name)
             if not path.is_dir():
@@ -74,9 +87,18 @@ def resolve_models(arg: str, ecfg, lay: Layout) -> list[dict]:
 
 
 def _available(spec: dict) -> str | None:
+    if spec["kind"] == "none":
+        return None
     folder = spec["path"]
     need = "config.json" if spec["kind"] == "bert" else "model.hdf5"
     return None if (folder / need).is_file() else f"{folder / need} not found"
+
+
+def _wanted(spec: dict, task: str, ecfg) -> bool:
+    """Graph tasks run [evaluate.graph] models (and "none"); the others [evaluate] models, never "none"."""
+    if task in GRAPH_TASKS:
+        return spec["explicit"] or spec["name"] in ecfg.graph.models
+    return spec["kind"] != "none" and (spec["explicit"] or spec["name"] in ecfg.models)
 
 
 def main(args: argparse.Namespace, cfg) -> int:
@@ -98,14 +120,20 @@ def main(args: argparse.Namespace, cfg) -> int:
         raise StageError("--seeds must be at least 1")
     seeds = [cfg.run.seed + i for i in range(n_seeds)]
     specs = resolve_models(args.model, ecfg, lay)
+    if args.model == "all" and any(t in GRAPH_TASKS for t in tasks):  # plus [evaluate.graph] models
+        have = {s["name"] for s in specs}
+        specs += [dict(s, explicit=False) for s in resolve_models(",".join(ecfg.graph.models), ecfg, lay)
+                  if s["name"] not in have]
 
-    pairs = [(task, lang) for task in tasks for lang in langs if task != "sentiment" or lang == "nob"]
+    pairs = [(task, lang) for task in tasks if task not in GRAPH_TASKS for lang in langs
+             if task != "sentiment" or lang == "nob"] + [(task, "nob") for task in tasks if task in GRAPH_TASKS]
     if not pairs:
         raise StageError("NoReC_sentence is Bokmål only; use --lang nob or both for sentiment")
 
     from norlm.evaluate.runner import Runner
 
     runner = Runner(cfg, lay, seeds, force=args.force)
+    runner.cli_seeds = args.seeds  # the graph tasks take their first N seeds from [evaluate.graph] seeds
     skipped_models, done = [], 0
     for spec in specs:
         missing = _available(spec)
@@ -116,6 +144,8 @@ def main(args: argparse.Namespace, cfg) -> int:
             skipped_models.append(f"{spec['name']}: {missing}")
             continue
         for task, lang in pairs:
+            if not _wanted(spec, task, ecfg):
+                continue
             try:
                 runner.run(spec, task, lang)
             except DataError as exc:
@@ -128,6 +158,11 @@ def main(args: argparse.Namespace, cfg) -> int:
     write_run_record(lay.eval_dir, cfg, "evaluate", tasks=tasks, langs=langs, seeds=seeds,
                      models={s["name"]: str(s["path"]) for s in specs}, skipped_models=skipped_models,
                      evaluate=to_dict(ecfg))
+    if ecfg.learning_signals:
+        from norlm.evaluate.learning_signals import compute
+
+        signals = compute(cfg, lay, runner.data_dir)
+        print(f"evaluate: learning signals in {signals['seconds']:.0f} s -> {lay.eval_signals}")
     notes = [f"model skipped: {m}" for m in skipped_models]
     path = write_report(lay, cfg.run.name, notes)
     print(f"evaluate: {done} run(s) up to date; report {path}")

@@ -11,9 +11,10 @@ import random
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from norlm.evaluate.graph import GRAPH_TASKS
 from norlm.evaluate.readers import DataError, ReadResult, read_conllu, read_ndt_split, read_norec_csv
 
-TASKS = ("pos", "ner", "sentiment")
+TASKS = ("pos", "ner", "sentiment") + GRAPH_TASKS  # the graph tasks load through norlm.evaluate.graph.splits
 LANGS = ("nob", "nno")
 UD_FOLDERS = {"nob": ("UD_Norwegian-Bokmaal", "no_bokmaal"), "nno": ("UD_Norwegian-Nynorsk", "no_nynorsk")}
 SENTIMENT_LABELS = ("negative", "positive")
@@ -67,7 +68,7 @@ def _subset(records: list, limit: int, seed: int) -> list:
 def load_task(task: str, lang: str, data_dir: str | Path, ecfg, seed: int) -> TaskData:
     """Read and (for the demo config) subset the splits of `task` in `lang`."""
     data_dir = Path(data_dir)
-    if task not in TASKS:
+    if task not in TASKS or task in GRAPH_TASKS:
         raise DataError(f"unknown task {task!r} (known: {', '.join(TASKS)})")
     if task == "sentiment" and lang != "nob":
         raise DataError("NoReC_sentence is a single (mostly Bokmål) data set; use --lang nob")

@@ -118,8 +118,9 @@ def norlm_command(profile: ClusterProfile, cfg: Any, job: Job, route: str, work:
     box = profile.container
     binds = [str(REPO_ROOT), str(work), *box.binds]
     words = [box.runtime, "exec"]
-    if job.kind == "gpu" and box.gpu_flag:
-        words.append(box.gpu_flag)
+    if job.kind == "gpu":
+        binds += box.binds_gpu
+        words += [box.gpu_flag] if box.gpu_flag else []
     words += ["--bind", ",".join(binds), '$NORLM_IMAGE', "python", "-m", "norlm"]
     return " ".join(words)
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -170,9 +169,8 @@ def main(args: argparse.Namespace, cfg: Any) -> int:
         check_retired(profile, args.allow_retired)
         measured = log_throughput(cfg, args.from_log, args.log_gpus) if args.from_log else None
         plans = plan(cfg, profile, measured)
-    except (RenderError, KeyError, OSError) as exc:
-        print(f"norlm plan: {str(exc).strip(chr(39))}", file=sys.stderr)
-        return 2
+    except (KeyError, OSError) as exc:  # a RenderError is a StageError: the CLI prints it
+        raise RenderError(str(exc).strip(chr(39))) from exc
     if args.json:
         rows = [{"stage": p.job.label, "partition": p.job.partition, "nodes": p.job.nodes, "gpus": p.job.gpus,
                  "time_limit": p.job.time, "flops": p.flops, "tflops_per_gpu": p.tflops_per_gpu,

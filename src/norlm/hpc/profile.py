@@ -53,6 +53,7 @@ class Container:
     image_cpu: str = ""  # CPU stages, when their nodes have another architecture
     definition: str = ""  # recipes/containers/<file>.def that `make container` builds
     binds: tuple[str, ...] = ()  # host paths (or host:container) the site documents
+    binds_gpu: tuple[str, ...] = ()  # bound in GPU jobs only: the host collective libraries (their module is GPU-only)
     ld_library_path: tuple[str, ...] = ()  # container paths put in front of the image's library path
 
 

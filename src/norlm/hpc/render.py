@@ -15,7 +15,6 @@ import argparse
 import re
 import shlex
 import string
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +25,7 @@ from norlm.hpc.batch import bert_batch
 from norlm.hpc.jobs import PHASED, Job, check_job, known_stages, resolve_job
 from norlm.hpc.launch import engine_of, env_block, image_of, norlm_command, route_of, software_block, srun_command
 from norlm.hpc.profile import ClusterProfile, RenderError, available_profiles, load_profile
+from norlm.layout import Layout
 
 TEMPLATES = REPO_ROOT / "recipes" / "templates"
 
@@ -134,7 +134,7 @@ def render_script(job: Job, cfg: Any, profile: ClusterProfile, account: str, ove
     body = _fill(f"{job.stage}.sbatch", values)
     prologue = _fill("prologue.sh", values)
     lines = ["#!/bin/bash"]
-    lines += _header(job, profile, account, cfg.run.name, work / "slurm" / "logs")
+    lines += _header(job, profile, account, cfg.run.name, Layout(work).slurm_logs)
     lines += [f"# Rendered by norlm {__version__} `norlm sbatch` for cluster '{profile.name}' "
               f"from {Path(cfg.source).name}; edit the config or profile, not this file."]
     lines += _about(job, profile, cfg, route, engine)
@@ -191,8 +191,9 @@ def render(cfg: Any, cluster: str, account: str, stage: str, phase: int,
     account = check_account(account, profile)
     wanted = pipeline() if stage == "all" else [(stage, phase)]
     jobs = [resolve_job(name, ph, cfg.hpc, profile) for name, ph in wanted]
-    out_dir = work_dir(cfg).resolve() / "slurm"
-    (out_dir / "logs").mkdir(parents=True, exist_ok=True)
+    lay = Layout(work_dir(cfg).resolve())
+    out_dir = lay.slurm_dir
+    lay.slurm_logs.mkdir(parents=True, exist_ok=True)
     rendered = []
     for job in jobs:
         check_job(job, profile)
@@ -208,24 +209,16 @@ def render(cfg: Any, cluster: str, account: str, stage: str, phase: int,
 
 def main(args: argparse.Namespace, cfg: Any) -> int:
     overrides = list(getattr(args, "overrides", []) or [])
-    try:
-        rendered = render(cfg, args.cluster or cfg.hpc.cluster, args.account, args.stage, args.phase, overrides,
-                          route=getattr(args, "route", ""), allow_retired=getattr(args, "allow_retired", False))
-    except RenderError as exc:
-        print(f"norlm sbatch: {exc}", file=sys.stderr)
-        return 2
+    rendered = render(cfg, args.cluster or cfg.hpc.cluster, args.account, args.stage, args.phase, overrides,
+                      route=getattr(args, "route", ""), allow_retired=getattr(args, "allow_retired", False))
     for job, path in rendered:
         print(f"rendered {job.label}: {path}")
     if not args.submit:
         return 0
-    from norlm.hpc.submit import SubmitError, submit_pipeline
+    from norlm.hpc.submit import submit_pipeline  # SubmitError: a StageFailure, printed by the CLI
 
-    try:
-        submitted = submit_pipeline(rendered, work_dir(cfg).resolve() / "slurm",
-                                    after=[a for a in args.after.split(":") if a])
-    except SubmitError as exc:
-        print(f"norlm sbatch: {exc}", file=sys.stderr)
-        return 1
+    submitted = submit_pipeline(rendered, Layout(work_dir(cfg).resolve()).slurm_dir,
+                                after=[a for a in args.after.split(":") if a])
     for label, ids in submitted.items():
         print(f"submitted {label}: job {' -> '.join(ids)}")
     return 0

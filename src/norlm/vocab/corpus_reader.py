@@ -7,14 +7,13 @@ from __future__ import annotations
 
 import gzip
 import os
-import sys
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
 
 
-from norlm.errors import StageError
+from norlm.errors import StageError, warn
 
 class CorpusError(StageError, RuntimeError):
     """The corpus cannot be used (missing, empty); the message says what to do."""
@@ -62,7 +61,7 @@ def iter_lines(shards: list[Path], stats: ReadStats, max_lines: int = 0, warn_li
                     where = f"{path}:{number}: not valid UTF-8 ({exc.reason}); line skipped"
                     if len(stats.skipped_examples) < warn_limit:
                         stats.skipped_examples.append(where)
-                        print(f"norlm vocab: warning: {where}", file=sys.stderr)
+                        warn(where)
                     continue
                 if not line:
                     in_document = False

@@ -40,7 +40,7 @@ import numpy as np
 from norlm import dist
 from norlm.bert.data.manifest import PretrainingManifest, VocabRecord
 from norlm.config import to_dict
-from norlm.errors import StageError, StageFailure
+from norlm.errors import StageError, StageFailure, warn
 from norlm.layout import Layout, layout_of, repo_glob_bases, repo_path
 from norlm.files import atomic_path, read_json, sha256_file, write_json, write_run_record
 
@@ -353,7 +353,7 @@ def main(args: argparse.Namespace, cfg) -> int:
     for r in records:
         bad = r["text"]["bad_lines"]
         if bad:
-            print(f"norlm bert-data: {r['input']}: {bad} undecodable line(s) skipped", file=sys.stderr)
+            warn(f"{r['input']}: {bad} undecodable line(s) skipped")
     total = sum(r["instances"] for r in records)
     if total == 0:
         raise StageFailure(f"no instances could be made from {len(inputs)} shard(s) (no documents with text?)")

@@ -15,7 +15,7 @@ take 1-3 slots), so the whole batch is a few numpy operations; the fixed-size ta
 needs no mask.  CRC32C runs over right-aligned rows, four bytes per step with two 64K-entry tables
 (each row starts from the register state that its left padding maps to the standard initial
 value, so padding needs no masking).  `tf.data.TFRecordDataset` verifies both
-CRCs and `tf.io.parse_example` the encoding (tests/bert_data).
+CRCs and `tf.io.parse_example` the encoding (tests/bert/data).
 """
 from __future__ import annotations
 

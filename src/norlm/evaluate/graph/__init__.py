@@ -3,3 +3,5 @@
 Readers, graph encodings, converters, the reference scorers and a Dozat & Manning style graph
 parser on frozen LM vectors (see ../shared/specs/graph-tasks.md for the facts they follow).
 """
+
+GRAPH_TASKS = ("finegrained", "negation")

@@ -41,6 +41,10 @@ def graph_to_opinions(text: str, arcs: list[list[tuple[int, str]]], encoding: st
     n = len(forms)
 
     inside = encoding.endswith("inside_label")
+    incoming: dict[int, list[tuple[int, str]]] = {}  # head (1-based) -> (dependent, label), dependents ascending
+    for t in range(n):
+        for h, lab in arcs[t]:
+            incoming.setdefault(h, []).append((t, lab))
 
     def children(head: int, kind: str, exact: bool) -> list[int]:
         # exact: the element's own root arc (label == kind); else its inner tokens, which carry
@@ -50,7 +54,7 @@ def graph_to_opinions(text: str, arcs: list[list[tuple[int, str]]], encoding: st
                 return lab == kind
             return lab.startswith("IN:") and kind in lab if inside else kind in lab
 
-        return [t for t in range(n) if any(h == head + 1 and ok(lab) for h, lab in arcs[t])]
+        return sorted({t for t, lab in incoming.get(head + 1, ()) if ok(lab)})
 
     opinions = []
     for r in range(n):

@@ -94,15 +94,18 @@ def graph_tuples(edges) -> list[tuple]:
             pol = label.split("-")[-1]
             exps.append(([tok] + [t for t, e, lab in edges if e == tok and pol in lab], pol))
     attached = {}
+    grown: dict[int, set] = {}  # the span depends on its first token only
     for kind in ("targ", "holder"):
         found = []
         for tok, head, label in edges:
             if label == kind:
-                span = [tok]
-                for t, e, _lab in edges:  # one pass; the span grows while it is scanned
-                    if e in span:
-                        span.append(t)
-                found.append((head, span))
+                if tok not in grown:
+                    span = {tok}
+                    for t, e, _lab in edges:  # one pass; the span grows while it is scanned
+                        if e in span:
+                            span.add(t)
+                    grown[tok] = span
+                found.append((head, grown[tok]))
         attached[kind] = found
     tuples = []
     for exp, pol in exps:
@@ -148,10 +151,13 @@ def weighted_2022(a, others) -> float:
 
 
 def tuple_f1_2021(gold: dict, pred: dict, keep_polarity: bool) -> float:
+    gold = {sid: graph_tuples(gold[sid]) for sid in pred}
+    pred = {sid: graph_tuples(edges) for sid, edges in pred.items()}
+
     def side(src, other):
         w, miss = 0.0, 0
         for sid in pred:
-            mine, theirs = graph_tuples(src[sid]), graph_tuples(other[sid])
+            mine, theirs = src[sid], other[sid]
             for tup in mine:
                 if tuple_in_list(tup, theirs, keep_polarity):
                     w += weighted_2021(tup, theirs)
