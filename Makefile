@@ -52,7 +52,7 @@ help: ## this list
 	@echo "  WORK=$(WORK)    work folder for every stage's outputs"
 	@echo "  PHASE=$(PHASE)    BERT phase for bert-data / bert-train (1: seq 128, 2: seq 512)"
 	@echo "  PYTHON=$(PYTHON)    interpreter for the venv      VENV=$(VENV)"
-	@echo "  TASK=$(TASK) MODEL=$(MODEL)    evaluate: pos|ner|sentiment|all and bert|elmo|baseline|all"
+	@echo "  TASK=$(TASK) MODEL=$(MODEL)    evaluate: pos|ner|sentiment|finegrained|negation|all and bert|elmo|baseline|none|all"
 	@echo "  CLUSTER=$(CLUSTER) ACCOUNT=$(ACCOUNT) STAGE=$(STAGE)    sbatch/submit: cluster profile, project account, stage"
 	@echo "  ARGS=    extra arguments passed to the norlm command (e.g. ARGS='--workers 2')"
 	@echo "  PYTEST_ARGS=    extra arguments for pytest (e.g. PYTEST_ARGS='-k corpus')"

@@ -11,11 +11,12 @@ import gzip
 import itertools
 import json
 import re
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+
+from norlm.errors import warn
 
 LINES_PER_BATCH = 2000
 MAX_REPORTED_BAD_LINES = 5
@@ -112,8 +113,7 @@ def _decode_block(raw_lines: list[bytes], first_lineno: int, path: Path, bad: li
         except UnicodeDecodeError as exc:
             bad.append(first_lineno + offset)
             if len(bad) <= MAX_REPORTED_BAD_LINES:
-                print(f"{path}:{first_lineno + offset}: skipped, not UTF-8 ({exc.reason} at byte {exc.start})",
-                      file=sys.stderr)
+                warn(f"{path}:{first_lineno + offset}: skipped, not UTF-8 ({exc.reason} at byte {exc.start})")
             lines.append(None)  # keeps the document structure: the line is neither text nor a boundary
     return lines
 
@@ -148,8 +148,7 @@ def read_shard(path: str | Path, tokenizer, lines_per_batch: int = LINES_PER_BAT
             len_chunks.append(lengths)
             doc_chunks.append(doc_of_line[keep])
     if len(bad) > MAX_REPORTED_BAD_LINES:
-        print(f"{path}: {len(bad)} lines skipped as not UTF-8 (first {MAX_REPORTED_BAD_LINES} shown)",
-              file=sys.stderr)
+        warn(f"{path}: {len(bad)} lines skipped as not UTF-8 (first {MAX_REPORTED_BAD_LINES} shown)")
     bad = len(bad)
 
     tokens = np.concatenate(id_chunks) if id_chunks else np.zeros(0, np.int32)

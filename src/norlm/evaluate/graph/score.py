@@ -13,10 +13,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from pathlib import Path
 
-from norlm.evaluate.readers import DataError
+from norlm.errors import StageError
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -80,8 +79,7 @@ SA_NAMES = (("holder_f1", "Holder F1"), ("target_f1", "Target F1"), ("expression
 
 def main(args: argparse.Namespace, cfg=None) -> int:
     if args.what is None:
-        print("norlm score: choose `negation` or `sentiment-graph` (see norlm score --help)", file=sys.stderr)
-        return 2
+        raise StageError("choose `negation` or `sentiment-graph` (see norlm score --help)")
     try:
         if args.what == "negation":
             from norlm.evaluate.graph.score_negation import format_table, score_starsem
@@ -90,9 +88,8 @@ def main(args: argparse.Namespace, cfg=None) -> int:
             print(json.dumps(scores, indent=2) if args.json else format_table(scores), end="" if not args.json else "\n")
             return 0
         scores = score_sentiment_files(args.gold, args.pred, args.scorer, args.encoding)
-    except (DataError, ValueError) as exc:
-        print(f"norlm score: error: {exc}", file=sys.stderr)
-        return 1
+    except ValueError as exc:  # a DataError is a StageError already: the CLI prints it (exit 2)
+        raise StageError(str(exc)) from exc
     scores = {k: round(v, 4) for k, v in scores.items()}
     if args.json:
         print(json.dumps({"scorer": args.scorer, **scores}, indent=2))
