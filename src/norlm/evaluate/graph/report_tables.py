@@ -100,7 +100,7 @@ def _notes(docs: dict[str, dict]) -> list[str]:
     sizes, full = e["sizes"], e["sizes_full"]
     lines = [f"Protocol: {e['data_protocol']}; train/dev/test {sizes['train']}/{sizes['dev']}/{sizes['test']} of "
              f"{full['train']}/{full['dev']}/{full['test']} sentences; {p['epochs']} epochs, batch {p['batch_size']}, "
-             f"{p['lstm_layers']} BiLSTM layers of {p['lstm_hidden']}, scorer {p['scorer_dim']}, encoding "
+             f"{p['lstm_layers']} x {p['lstm_hidden']} BiLSTM, scorer {p['scorer_dim']}, encoding "
              f"{p['encoding']}; seeds {', '.join(str(s) for s in p['seeds'])}; lemmas: {p['lemma_source']}; "
              f"POS: {p['pos_source']}; external word vectors: {p['external_word_vectors']}. Time: minutes per run "
              "(LM vectors plus parser training); the paper's Time column has no unit."]
