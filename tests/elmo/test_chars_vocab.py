@@ -54,8 +54,8 @@ def test_elmo_vocab_order_counts_and_bad_lines(tmp_path):
 def test_elmo_vocab_empty_corpus_fails(tmp_path):
     (tmp_path / "corpus").mkdir()
     proc = run_norlm("elmo-vocab", "--config", "configs/smoke.toml", work=tmp_path, check=False)
-    assert proc.returncode == 1 and "no corpus shards" in proc.stderr
+    assert proc.returncode == 2 and "norlm elmo-vocab: error: no corpus shards" in proc.stderr
     (tmp_path / "corpus" / "x-0000.txt").write_text("\n\n")
     proc = run_norlm("elmo-vocab", "--config", "configs/smoke.toml", work=tmp_path, check=False)
-    assert proc.returncode == 1 and "no usable words" in proc.stderr
+    assert proc.returncode == 2 and "norlm elmo-vocab: error: no usable words" in proc.stderr
     assert not (tmp_path / "elmo" / "vocab.txt").exists()

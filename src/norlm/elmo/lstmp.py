@@ -15,9 +15,6 @@ import functools
 import numpy as np
 import tensorflow as tf
 
-JIT = False  # XLA for the two loops (experiment)
-
-
 def _clip(x, limit):
     return tf.clip_by_value(x, -limit, limit) if limit else x
 
@@ -106,8 +103,7 @@ class _Window:
 def _window(steps: int, h: int, order: str, cell_clip, proj_clip, has_proj: bool):
     """The custom-gradient window function for one configuration (built once, reused)."""
     loops = _Window(steps, h, order, cell_clip, proj_clip, has_proj)
-    forward = tf.function(loops.forward, jit_compile=JIT) if JIT else loops.forward
-    backward = tf.function(loops.backward, jit_compile=JIT) if JIT else loops.backward
+    forward, backward = loops.forward, loops.backward  # (XLA-compiling these was 2-6x slower on CPU)
 
     @tf.custom_gradient
     def window(xw, c0, m0, w_rec, *proj):

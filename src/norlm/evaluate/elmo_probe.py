@@ -87,7 +87,8 @@ def run_elmo(splits: dict[str, list], task: TaskData, protocol, seed: int, desc:
             return model(batch["x"], batch["mask"], training=training)
 
     weights = list(model.trainable_variables)
-    steps = protocol.epochs * -(-len(splits["train"]) // protocol.batch_size)
+    epochs = protocol.ner_epochs if task.task == "ner" and protocol.ner_epochs > 0 else protocol.epochs
+    steps = epochs * -(-len(splits["train"]) // protocol.batch_size)
     opt = AdamW(weights, protocol.learning_rate, steps, weight_decay=0.0, decay_to_zero=False, epsilon=1e-7)
 
     @tf.function(input_signature=[spec])
@@ -119,9 +120,9 @@ def run_elmo(splits: dict[str, list], task: TaskData, protocol, seed: int, desc:
 
     learner = Learner(weights, train_step, predict, collate,
                       length=None if token_level else (lambda ex: len(ex.inputs["x"])))
-    result = fit(learner, splits["train"], splits["dev"], splits["test"], protocol.epochs, protocol.batch_size,
+    result = fit(learner, splits["train"], splits["dev"], splits["test"], epochs, protocol.batch_size,
                  scorer(task.task), seed, desc=desc)
-    facts = {"batch_size": protocol.batch_size, "epochs": protocol.epochs, "learning_rate": protocol.learning_rate,
+    facts = {"batch_size": protocol.batch_size, "epochs": epochs, "learning_rate": protocol.learning_rate,
              "optimizer": "Adam", "classifier": "ffn" if token_level else "bilstm-maxpool", "feature_dim": dim,
              "elmo_layers": "average" if token_level else "top"}
     return result, facts

@@ -36,6 +36,7 @@ class ElmoProtocol:
     learning_rate: float = 1e-3  # Adam
     batch_size: int = 32
     epochs: int = 20
+    ner_epochs: int = 0  # 0 = epochs; the per-token NER probe needs more (entities are ~7 % of the tokens)
     embed_batch_size: int = 64  # sentences per ELMo forward pass
 
 
