@@ -142,7 +142,8 @@ def test_untrained_twin_is_the_training_start(tmp_path):
     from norlm.config import load_config
     from norlm.elmo.embed import ElmoEmbedder
     from norlm.elmo.model import ElmoModel
-    from norlm.elmo.random_init import random_weights, write_twin
+    from norlm.elmo.export import write_twin
+    from norlm.elmo.random_init import random_weights
 
     cfg = load_config("configs/smoke.toml")
     train_dir = tmp_path / "train"

@@ -107,8 +107,6 @@ def main(args: argparse.Namespace, cfg) -> int:
         raise StageFailure(f"{vocab_path} has {len(vocab)} words but the model's softmax has "
                            f"{weights['lm/softmax/W'].shape[0]} rows")
     if not args.no_twin:
-        from norlm.elmo.random_init import write_twin
-
         write_twin(Path(args.twin_out) if args.twin_out else lay.elmo_random_dir, cfg, options, vocab, train_dir)
     zip_name = args.zip_name or f"{cfg.run.name}-elmo.zip"
     write_export(out, cfg, "elmo-export", options, weights, step, vocab, zip_name)
@@ -134,3 +132,14 @@ def write_export(out: Path, cfg, stage: str, options: dict, weights: dict[str, n
     shutil.move(str(hdf5_tmp), str(out / "model.hdf5"))  # the completion file, last
     print(f"{stage}: step {step}, {len(names)} datasets, {n_params:,} parameters -> {out / 'model.hdf5'}, "
           f"{out / zip_name}, {ckpt_prefix}")
+
+
+def write_twin(out: Path, cfg, options: dict, vocab: list[str], train_dir: Path) -> int:
+    """Export the untrained twin of the model trained in `train_dir` (same files); returns its seed."""
+    from norlm.elmo.random_init import random_weights, training_seed
+
+    seed = training_seed(train_dir, cfg.run.seed)
+    weights = random_weights(options, len(vocab), seed)
+    write_export(out, cfg, "elmo-export", options, weights, 0, vocab,
+                 f"{cfg.run.name}-elmo-random.zip", init_seed=seed, trained=False)
+    return seed

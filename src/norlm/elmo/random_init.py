@@ -29,13 +29,3 @@ def training_seed(train_dir: Path, default: int) -> int:
         return default
     return default if seed is None else int(seed)
 
-
-def write_twin(out: Path, cfg, options: dict, vocab: list[str], train_dir: Path) -> int:
-    """Export the untrained twin of the model trained in `train_dir`; returns its seed."""
-    from norlm.elmo.export import write_export
-
-    seed = training_seed(train_dir, cfg.run.seed)
-    weights = random_weights(options, len(vocab), seed)
-    write_export(out, cfg, "elmo-export", options, weights, 0, vocab,
-                 f"{cfg.run.name}-elmo-random.zip", init_seed=seed, trained=False)
-    return seed
