@@ -113,14 +113,7 @@ def test_gloo_killed_rank_fails_fast_and_the_job_resumes_exactly(layout, single_
         time.sleep(0.02)
     victim = launch.rank_process(proc, 1)
     assert victim is not None, "rank 1 not found"
-    victim.send_signal(signal.SIGKILL)
-    killed = time.time()
-    try:
-        log = proc.communicate(timeout=60)[0]
-    except subprocess.TimeoutExpired:
-        launch.stop_tree(proc)
-        pytest.fail("the job hung for 60 s after rank 1 was killed")
-    waited = time.time() - killed
+    log, waited = _kill_and_wait(proc, victim, 60, "the job")
     print(f"job exited {waited:.1f} s after kill -9 of rank 1")
     assert proc.returncode != 0 and waited < 60
     assert "Process 1 exit with status code 137" in log and "Terminating remaining workers" in log, log[-3000:]
@@ -222,14 +215,7 @@ def test_tf_distribute_killed_worker_makes_the_other_exit_within_60_s(layout):
     _wait_for_checkpoint(proc, out)
     survivor, victim = launch.rank_process(proc, 0), launch.rank_process(proc, 1)
     assert survivor is not None and victim is not None
-    victim.send_signal(signal.SIGKILL)
-    killed = time.time()
-    try:
-        log = proc.communicate(timeout=90)[0]
-    except subprocess.TimeoutExpired:
-        launch.stop_tree(proc)
-        pytest.fail("the chief hung for 90 s after worker 1 was killed")
-    waited = time.time() - killed
+    log, waited = _kill_and_wait(proc, victim, 90, "the chief")
     print(f"tf-distribute: the chief exited {waited:.1f} s after kill -9 of worker 1")
     assert "worker 1 exit code -9" in log
     code = int(log.split("[tf_launch] worker 0 exit code ")[1].split()[0])
@@ -249,3 +235,15 @@ def test_tf_distribute_sigusr1_writes_a_checkpoint_and_exits_143(layout):
     step = state["global_step"]
     assert SAVE_EVERY < step < 400 and (out / f"model.ckpt-{step}.index").exists()
     assert state["input_position"] == step * ACCUM and not (out / "final.json").exists()
+
+
+def _kill_and_wait(proc, victim, timeout: float, who: str) -> tuple[str, float]:
+    """kill -9 `victim` (one rank of `proc`); the job's log and the seconds until it exited."""
+    victim.send_signal(signal.SIGKILL)
+    killed = time.time()
+    try:
+        log = proc.communicate(timeout=timeout)[0]
+    except subprocess.TimeoutExpired:
+        launch.stop_tree(proc)
+        pytest.fail(f"{who} hung for {timeout:.0f} s after a worker was killed")
+    return log, time.time() - killed

@@ -46,6 +46,15 @@ class Runner:
                 self._embedders[key] = ElmoEmbedder(spec["path"], batch_size=self.ecfg.elmo.embed_batch_size)
         return self._embedders[key]
 
+    def up_to_date(self, path, lang: str, fp: str, label: str) -> dict | None:
+        """The stored entry of `path` when its inputs are unchanged (and no --force), announced; else None."""
+        if self.force:
+            return None
+        entry = load_entry(path, lang, fp)
+        if entry is not None:
+            print(f"evaluate: {label} is up to date ({path})")
+        return entry
+
     def run(self, spec: dict, task: str, lang: str) -> dict:
         if task in GRAPH_TASKS:
             from norlm.evaluate.graph.run import run_graph
@@ -59,11 +68,9 @@ class Runner:
                          data.sizes(), data.sizes_full, ecfg.pos_heldout_fraction, self.seeds, self.cfg.run.seed,
                          *(["frozen", ecfg.bert.max_length] if spec["kind"] == "bert" and frozen else []))
         path = self.lay.eval_result(task, spec["name"])
-        if not self.force:
-            entry = load_entry(path, lang, fp)
-            if entry is not None:
-                print(f"evaluate: {task}/{lang}/{spec['name']} is up to date ({path})")
-                return entry
+        entry = self.up_to_date(path, lang, fp, f"{task}/{lang}/{spec['name']}")
+        if entry is not None:
+            return entry
         print(f"evaluate: {task}/{lang}/{spec['name']}: train/dev/test {data.sizes()} sentences, "
               f"{len(self.seeds)} seed(s), {data.protocol} protocol")
         runs, facts, header_extra = [], {}, {}

@@ -17,7 +17,7 @@ from norlm.evaluate.graph.outputs import HEADLINE, score_split
 from norlm.evaluate.graph.splits import DATASETS, load_graph_task
 from norlm.evaluate.graph.train import train_parser
 from norlm.evaluate.graph.vectors import attach_vectors, extraction_facts
-from norlm.evaluate.results import fingerprint, load_entry, mean_sd, summarise, write_result
+from norlm.evaluate.results import fingerprint, mean_sd, summarise, write_result
 
 LANG = "nob"  # NoReC is one (mostly Bokmål) data set; results are stored under this key
 
@@ -55,11 +55,9 @@ def run_graph(runner, spec: dict, task: str) -> dict:
     fp = fingerprint("graph", spec["kind"], spec["pretrained"], digest, task, to_dict(p), data.sizes(),
                      data.sizes_full, seeds, cfg.run.seed)
     path = lay.eval_result(task, spec["name"])
-    if not runner.force:
-        entry = load_entry(path, LANG, fp)
-        if entry is not None:
-            print(f"evaluate: {task}/{spec['name']} is up to date ({path})")
-            return entry
+    entry = runner.up_to_date(path, LANG, fp, f"{task}/{spec['name']}")
+    if entry is not None:
+        return entry
     print(f"evaluate: {task}/{spec['name']}: train/dev/test {data.sizes()} sentences, {len(seeds)} seed(s), "
           f"{data.protocol} protocol, {p.epochs} epochs")
     feature_seconds, cached = 0.0, []
