@@ -45,6 +45,27 @@ def test_each_model_is_compared_with_its_own_twin(tmp_path):
     assert f"| pos | nob | BERT frozen | {FROZEN_BERT} | 51.0 ± 1.0 | 50.0 ± 1.0 | +1.0 | 3 (sd of the difference 1.4) | no |" in text
     assert f"| pos | nob | nb-bert (imported) | {FINETUNE} | 90.0 | 76.0 | +14.0 |" in text
     assert text.count("| pos | nob |") == 4  # twins have no row of their own
+    # a one-seed protocol with its spread measured once: the row names it and judges by it
+    text = "\n".join(gain_lines(results, {"bert/pos": 0.4, "nb-bert/pos": 8.0}))
+    assert (f"| pos | nob | BERT | {FINETUNE} | 77.0 | 76.0 | +1.0 | one seed (sd over 3 seeds, measured once: 0.4) "
+            "| yes (by the sd measured once) |") in text
+    assert "| +14.0 | one seed (sd over 3 seeds, measured once: 8.0) | no (by the sd measured once) |" in text
+    assert "3 (sd of the difference 1.1) | yes |" in text  # rows with their own seeds ignore it
+
+
+def test_probe_protocol_sets_its_own_seed_count():
+    from types import SimpleNamespace
+
+    from norlm.evaluate.runner import Runner
+    from norlm.evaluate.settings import BertProtocol, ElmoProtocol
+
+    cfg = SimpleNamespace(evaluate=None, run=SimpleNamespace(seed=100, data_dir="data"))
+    runner = Runner(cfg, None, [100])
+    assert runner.seeds_of(ElmoProtocol(seeds=3)) == [100, 101, 102]
+    assert runner.seeds_of(ElmoProtocol()) == [100]
+    assert runner.seeds_of(BertProtocol()) == [100]
+    forced = Runner(cfg, None, [100, 101], cli_seeds=2)  # --seeds 2 wins over the protocol's count
+    assert forced.seeds_of(ElmoProtocol(seeds=3)) == [100, 101]
 
 
 def test_unigram_chance_of_masked_targets():

@@ -95,8 +95,12 @@ def _protocol_lines(results: dict[str, dict[str, dict]]) -> list[str]:
     return lines
 
 
-def write_report(lay: Layout, run_name: str, extra_notes: list[str] | None = None) -> Path:
-    """Render every result of the layout's eval folder into report.md (written last; Make's completion file)."""
+def write_report(lay: Layout, run_name: str, extra_notes: list[str] | None = None,
+                 one_seed_sd: dict[str, float] | None = None) -> Path:
+    """Render every result of the layout's eval folder into report.md (written last; Make's completion file).
+
+    `one_seed_sd` ("model/task" -> sd in points, measured once over three seeds) goes next to one-seed gains.
+    """
     results = load_results(lay)
     lines = [f"# Evaluation report — {run_name}", "",
              "Scores are percentages on the test split, mean ± sd over seeds when more than one seed ran; "
@@ -113,7 +117,7 @@ def write_report(lay: Layout, run_name: str, extra_notes: list[str] | None = Non
         if task in results:
             lines.extend(_table(task, results[task]))
     lines.extend(graph_report_lines(lay))  # Tables 4 and 6 (norlm.evaluate.graph)
-    lines.extend(gain_lines(results))
+    lines.extend(gain_lines(results, one_seed_sd or {}))
     lines.extend(_protocol_lines(results))
     path = lay.eval_report
     with atomic_open(path) as fh:

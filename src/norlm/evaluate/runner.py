@@ -15,12 +15,13 @@ METRIC = {"pos": "accuracy", "ner": "strict micro F1 (8 types, MISC ignored)", "
 class Runner:
     """Holds what is shared between runs: config, seeds, model digests and ELMo embedders."""
 
-    def __init__(self, cfg, lay: Layout, seeds: list[int], force: bool = False):
+    def __init__(self, cfg, lay: Layout, seeds: list[int], force: bool = False, cli_seeds: int | None = None):
         self.cfg = cfg
         self.ecfg = cfg.evaluate
         self.lay = lay
         self.data_dir = repo_path(cfg.run.data_dir)
         self.seeds = seeds
+        self.cli_seeds = cli_seeds  # --seeds, when given, overrides every protocol's own seed count
         self.force = force
         self._digests: dict[str, dict] = {}
         self._embedders: dict[str, object] = {}
@@ -46,6 +47,13 @@ class Runner:
                 self._embedders[key] = ElmoEmbedder(spec["path"], batch_size=self.ecfg.elmo.embed_batch_size)
         return self._embedders[key]
 
+    def seeds_of(self, protocol) -> list[int]:
+        """The run's seeds, or the first N of the same sequence when the protocol sets its own count N."""
+        n = getattr(protocol, "seeds", 0)
+        if self.cli_seeds is not None or not n:
+            return self.seeds
+        return [self.cfg.run.seed + i for i in range(n)]
+
     def up_to_date(self, path, lang: str, fp: str, label: str) -> dict | None:
         """The stored entry of `path` when its inputs are unchanged (and no --force), announced; else None."""
         if self.force:
@@ -64,15 +72,16 @@ class Runner:
         data = load_task(task, lang, self.data_dir, ecfg, self.cfg.run.seed)
         frozen = spec["kind"] == "elmo" or spec.get("frozen", False)
         protocol = ecfg.elmo if frozen else ecfg.bert
+        seeds = self.seeds_of(protocol)
         fp = fingerprint(spec["kind"], spec["pretrained"], self._digest(spec["path"]), task, lang, to_dict(protocol),
-                         data.sizes(), data.sizes_full, ecfg.pos_heldout_fraction, self.seeds, self.cfg.run.seed,
+                         data.sizes(), data.sizes_full, ecfg.pos_heldout_fraction, seeds, self.cfg.run.seed,
                          *(["frozen", ecfg.bert.max_length] if spec["kind"] == "bert" and frozen else []))
         path = self.lay.eval_result(task, spec["name"])
         entry = self.up_to_date(path, lang, fp, f"{task}/{lang}/{spec['name']}")
         if entry is not None:
             return entry
         print(f"evaluate: {task}/{lang}/{spec['name']}: train/dev/test {data.sizes()} sentences, "
-              f"{len(self.seeds)} seed(s), {data.protocol} protocol")
+              f"{len(seeds)} seed(s), {data.protocol} protocol")
         runs, facts, header_extra = [], {}, {}
         if not frozen:
             from norlm.evaluate.bert_finetune import run_bert
@@ -81,7 +90,7 @@ class Runner:
             lr = protocol.learning_rate
             if not spec["pretrained"] and protocol.baseline_learning_rate > 0:
                 lr = protocol.baseline_learning_rate
-            for seed in self.seeds:
+            for seed in seeds:
                 t0 = time.perf_counter()
                 bundle = load_bert(spec["path"], pretrained=spec["pretrained"], seed=seed)
                 result, facts = run_bert(bundle, data, protocol, seed, lr, f"{task}/{lang}/{spec['name']} seed {seed}")
@@ -91,7 +100,7 @@ class Runner:
             from norlm.evaluate.elmo_probe import featurise, run_elmo
 
             splits, feature_seconds = featurise(self._embedder(spec), data, protocol.embed_batch_size)
-            for seed in self.seeds:
+            for seed in seeds:
                 t0 = time.perf_counter()
                 result, facts = run_elmo(splits, data, protocol, seed, f"{task}/{lang}/{spec['name']} seed {seed}")
                 runs.append(self._run_record(seed, result, feature_seconds + time.perf_counter() - t0))

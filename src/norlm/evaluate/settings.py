@@ -38,6 +38,9 @@ class ElmoProtocol:
     epochs: int = 20
     ner_epochs: int = 0  # 0 = epochs; the per-token NER probe needs more (entities are ~7 % of the tokens)
     embed_batch_size: int = 64  # sentences per ELMo forward pass
+    # seeds of these probes (0 = [evaluate] seeds): they are cheap next to fine-tuning, so the demo gives
+    # its twin comparisons three seeds while BERT fine-tuning keeps one (--seeds sets both)
+    seeds: int = 0
 
 
 @dataclass(frozen=True)
@@ -59,6 +62,9 @@ class EvaluateConfig:
     test_sentences: dict[str, int] = field(default_factory=dict)
     # held-out MLM/NSP, ELMo perplexity and attention against their chance levels (WORK/eval/signals.json)
     learning_signals: bool = True
+    # seed-to-seed sd (points) of a protocol that runs one seed, measured once over three seeds, per
+    # "model/task" (e.g. "bert/pos"): the report prints it next to that one-seed gain and judges the gain by it
+    one_seed_sd: dict[str, float] = field(default_factory=dict)
     bert: BertProtocol = field(default_factory=BertProtocol)
     elmo: ElmoProtocol = field(default_factory=ElmoProtocol)
     graph: GraphProtocol = field(default_factory=GraphProtocol)  # finegrained / negation (Tables 4, 6)

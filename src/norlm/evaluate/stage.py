@@ -107,7 +107,7 @@ def main(args: argparse.Namespace, cfg) -> int:
     ecfg = cfg.evaluate
     lay = layout_of(cfg)
     if args.report_only:
-        path = write_report(lay, cfg.run.name)
+        path = write_report(lay, cfg.run.name, one_seed_sd=ecfg.one_seed_sd)
         print(f"evaluate: wrote {path}")
         return 0
     tasks = list(ecfg.tasks) if args.task == "all" else _split_arg(args.task)
@@ -132,8 +132,7 @@ def main(args: argparse.Namespace, cfg) -> int:
 
     from norlm.evaluate.runner import Runner
 
-    runner = Runner(cfg, lay, seeds, force=args.force)
-    runner.cli_seeds = args.seeds  # the graph tasks take their first N seeds from [evaluate.graph] seeds
+    runner = Runner(cfg, lay, seeds, force=args.force, cli_seeds=args.seeds)
     skipped_models, done = [], 0
     for spec in specs:
         missing = _available(spec)
@@ -164,6 +163,6 @@ def main(args: argparse.Namespace, cfg) -> int:
         signals = compute(cfg, lay, runner.data_dir)
         print(f"evaluate: learning signals in {signals['seconds']:.0f} s -> {lay.eval_signals}")
     notes = [f"model skipped: {m}" for m in skipped_models]
-    path = write_report(lay, cfg.run.name, notes)
+    path = write_report(lay, cfg.run.name, notes, one_seed_sd=ecfg.one_seed_sd)
     print(f"evaluate: {done} run(s) up to date; report {path}")
     return 0

@@ -31,21 +31,29 @@ def _score(summary: dict) -> str:
     return text + (f" ± {100 * summary['test_sd']:.1f}" if len(summary["seeds"]) > 1 else "")
 
 
-def gain_row(task: str, lang: str, label: str, protocol: str, ours: dict, ref: dict) -> list[str]:
-    """One table row; `ours` / `ref` are result summaries (mean, sd and seeds of the test score)."""
+def gain_row(task: str, lang: str, label: str, protocol: str, ours: dict, ref: dict,
+             measured_sd: float | None = None) -> list[str]:
+    """One table row; `ours` / `ref` are result summaries (mean, sd and seeds of the test score).
+
+    With one seed, `measured_sd` (points; the protocol's seed sd measured once over three seeds) stands in
+    for the spread, and the row says so.
+    """
     gain = 100 * (ours["test_mean"] - ref["test_mean"])
     n = min(len(ours["seeds"]), len(ref["seeds"]))
     if n > 1:
         spread = 100 * max(ours["test_sd"], ref["test_sd"])
         verdict = "yes" if gain > 2 * spread else "no"
         seeds = f"{n} (sd of the difference {100 * math.hypot(ours['test_sd'], ref['test_sd']):.1f})"
+    elif measured_sd is not None:
+        verdict = ("yes" if gain > 2 * measured_sd else "no") + " (by the sd measured once)"
+        seeds = f"one seed (sd over 3 seeds, measured once: {measured_sd:.1f})"
     else:
         verdict, seeds = "one seed: cannot tell", "one seed"
     return [task, lang, label, protocol, _score(ours), _score(ref), f"{gain:+.1f}", seeds, verdict]
 
 
-def gain_lines(results: dict[str, dict[str, dict]]) -> list[str]:
-    """The markdown table (empty when no model has its twin's results)."""
+def gain_lines(results: dict[str, dict[str, dict]], one_seed_sd: dict[str, float] | None = None) -> list[str]:
+    """The markdown table (empty when no model has its twin's results); `one_seed_sd`: see gain_row."""
     rows = []
     for task, docs in results.items():
         for model, doc in sorted(docs.items()):
@@ -56,7 +64,7 @@ def gain_lines(results: dict[str, dict[str, dict]]) -> list[str]:
             for lang, entry in sorted(doc.get("results", {}).items()):
                 if lang in base:
                     rows.append(gain_row(task, lang, doc.get("label", model), pair[1], entry["summary"],
-                                         base[lang]["summary"]))
+                                         base[lang]["summary"], (one_seed_sd or {}).get(f"{model}/{task}")))
     if not rows:
         return []
     head = ["task", "lang", "model", "protocol", "score", "untrained twin", "gain", "seeds",

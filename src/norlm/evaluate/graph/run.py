@@ -50,7 +50,7 @@ def run_graph(runner, spec: dict, task: str) -> dict:
     p = ecfg.graph
     lookup = load_lookup(runner.data_dir, lay.eval_dir / "graph_lemmas.tsv.gz")
     data = load_graph_task(task, runner.data_dir, ecfg, cfg.run.seed, lookup)
-    seeds = graph_seeds(p, getattr(runner, "cli_seeds", None), ecfg.seeds)
+    seeds = graph_seeds(p, runner.cli_seeds, ecfg.seeds)
     digest = runner._digest(spec["path"]) if spec["kind"] != "none" else {}
     fp = fingerprint("graph", spec["kind"], spec["pretrained"], digest, task, to_dict(p), data.sizes(),
                      data.sizes_full, seeds, cfg.run.seed)
