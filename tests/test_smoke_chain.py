@@ -104,10 +104,18 @@ def test_evaluation_and_report(chain):
         for model in ("bert", "elmo", "baseline"):
             result = json.loads((work / f"eval/{task}/{model}.json").read_text())
             assert result["task"] == task
+    for task in ("finegrained", "negation"):  # Tables 4 and 6: the smoke config's BERT and ELMo rows
+        for model in ("bert", "elmo"):
+            entry = json.loads((work / f"eval/{task}/{model}.json").read_text())["results"]["nob"]
+            assert entry["sizes"] == {"train": 48, "dev": 24, "test": 48}
+            assert len(entry["runs"]) == 1 and 1 <= entry["runs"][0]["best_epoch"] <= 2
     report = (work / "eval/report.md").read_text()
     assert "Table 2" in report and "Table 3" in report and "Table 5" in report
+    assert "### Table 4 — Fine-grained sentiment" in report and "### Table 6 — Negation" in report
     demo = (work / "demo/report.md").read_text()
-    for heading in ("## Corpus", "## Vocabulary", "## Pretraining", "## Evaluation", "## Stage timings"):
+    for heading in ("## Corpus", "## Vocabulary", "## Pretraining", "## Evaluation", "## Stage timings",
+                    "### Table 4 — Fine-grained sentiment", "### Table 6 — Negation",
+                    "**Learning signals against chance**"):
         assert heading in demo
     html = (work / "demo/report.html").read_text()
     assert html.count("data:image/png;base64,") >= 2

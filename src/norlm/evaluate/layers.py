@@ -1,13 +1,20 @@
 """Small pure-TensorFlow layers for the classifiers: dense, dropout, feed-forward head, BiLSTM.
 
 The ELMo protocol needs a one-hidden-layer feed-forward tagger and a BiLSTM sentence classifier
-with global max pooling; the BERT protocol needs a linear layer on top of the encoder.
+with global max pooling; the BERT protocol needs a linear layer on top of the encoder.  The LSTMs
+run TensorFlow's fused BlockLSTM kernel (one op for the whole sequence instead of a tf.scan step
+per word), which the graph parser shares.
 """
 from __future__ import annotations
 
 import math
 
 import tensorflow as tf
+
+try:  # registers the gradients of the fused LSTM ops (not imported by `import tensorflow` alone)
+    from tensorflow.python.ops import rnn_grad  # noqa: F401
+except ImportError:  # pragma: no cover - older layouts register them on import
+    pass
 
 
 def glorot(gen: tf.random.Generator, shape: tuple[int, int]) -> tf.Tensor:
@@ -49,11 +56,30 @@ class FeedForwardTagger(tf.Module):
         return self.output(dropout(h, self.rate, self.gen, training))
 
 
+def fused_lstm(x_tm: tf.Tensor, w: tf.Tensor, b: tf.Tensor, units: int) -> tf.Tensor:
+    """Hidden states [T, B, units] of an LSTM over time-major x [T, B, D] (zero initial state).
+
+    Our gate layout is i, f, g, o over [x_t, h_{t-1}]; BlockLSTM wants i, g, f, o, so the columns are
+    permuted on the way in.  (BlockLSTMV2 takes i, f, g, o directly, but its registered gradient
+    disagreed with finite differences on TF 2.18, so V1 is used.)
+    """
+    batch = tf.shape(x_tm)[1]
+    zeros = tf.zeros(tf.stack([batch, units]), x_tm.dtype)
+    peep = tf.zeros([units], x_tm.dtype)
+    i, f, g, o = tf.split(w, 4, axis=1)
+    bi, bf, bg, bo = tf.split(b, 4)
+    out = tf.raw_ops.BlockLSTM(seq_len_max=tf.cast(tf.shape(x_tm)[0], tf.int64), x=x_tm, cs_prev=zeros,
+                               h_prev=zeros, w=tf.concat([i, g, f, o], 1), wci=peep, wcf=peep, wco=peep,
+                               b=tf.concat([bi, bg, bf, bo], 0), forget_bias=0.0, cell_clip=-1.0,
+                               use_peephole=False)
+    return out[6]
+
+
 class LSTM(tf.Module):
     """One LSTM direction: gates i, f, g, o from [x_t, h_{t-1}]; forget-gate bias starts at 1.
 
-    Padded steps (mask 0) keep the previous state, so a reversed pass over a padded batch
-    starts at each sentence's own last word.
+    Sequences are padded at the end only (the reversed pass reverses each sentence within its own
+    length first), so the states of real words never see padding and need no mask in the loop.
     """
 
     def __init__(self, n_in: int, units: int, gen: tf.random.Generator, name: str = "lstm"):
@@ -65,25 +91,9 @@ class LSTM(tf.Module):
             self.bias = tf.Variable(bias, name="bias")
 
     def __call__(self, x: tf.Tensor, mask: tf.Tensor) -> tf.Tensor:
-        """x [B, T, D], mask [B, T] -> hidden states [B, T, units] (zeros at padding)."""
-        batch = tf.shape(x)[0]
-        xs = tf.transpose(x, [1, 0, 2])
-        ms = tf.transpose(tf.cast(mask, x.dtype), [1, 0])[:, :, None]
-        zeros = tf.zeros([batch, self.units], x.dtype)
-
-        def step(state, inputs):
-            h, c = state[0], state[1]
-            x_t, m_t = inputs
-            z = tf.matmul(tf.concat([x_t, h], 1), self.kernel) + self.bias
-            i, f, g, o = tf.split(z, 4, axis=1)
-            c_new = tf.sigmoid(f) * c + tf.sigmoid(i) * tf.tanh(g)
-            h_new = tf.sigmoid(o) * tf.tanh(c_new)
-            c_new = m_t * c_new + (1.0 - m_t) * c
-            h_new = m_t * h_new + (1.0 - m_t) * h
-            return tf.stack([h_new, c_new])
-
-        states = tf.scan(step, (xs, ms), initializer=tf.stack([zeros, zeros]))
-        return tf.transpose(states[:, 0], [1, 0, 2]) * tf.transpose(ms, [1, 0, 2])
+        """x [B, T, D], mask [B, T] (end padding) -> hidden states [B, T, units] (zeros at padding)."""
+        states = fused_lstm(tf.transpose(x, [1, 0, 2]), self.kernel, self.bias, self.units)
+        return tf.transpose(states, [1, 0, 2]) * tf.cast(mask, x.dtype)[:, :, None]
 
 
 class BiLSTMClassifier(tf.Module):

@@ -2,9 +2,7 @@
 
 The reference parser runs cuDNN LSTMs; on CPU the fused kernel is faster than a tf.scan loop
 (bench/graph_parser.py), and `scan_lstm` computes the same function step by step (tests compare
-values and gradients).  Our gate layout is i, f, g, o over [x_t, h_{t-1}]; BlockLSTM wants
-i, g, f, o, so the columns are permuted on the way in.  (BlockLSTMV2 takes i, f, g, o directly,
-but its registered gradient disagreed with finite differences on TF 2.18, so V1 is used.)
+values and gradients).  `fused_lstm` lives in norlm.evaluate.layers (the sentiment probe uses it too).
 Sequences are padded at the end only, so a forward pass needs no mask; the backward direction
 reverses each sentence within its own length first.
 """
@@ -14,10 +12,7 @@ import math
 
 import tensorflow as tf
 
-try:  # registers the gradients of the fused LSTM ops (not imported by `import tensorflow` alone)
-    from tensorflow.python.ops import rnn_grad  # noqa: F401
-except ImportError:  # pragma: no cover - older layouts register them on import
-    pass
+from norlm.evaluate.layers import fused_lstm  # noqa: F401  (the parser's LSTMs and the bench use it from here)
 
 
 def locked_dropout(x: tf.Tensor, rate: float, gen: tf.random.Generator, training: bool) -> tf.Tensor:
@@ -27,20 +22,6 @@ def locked_dropout(x: tf.Tensor, rate: float, gen: tf.random.Generator, training
     shape = tf.stack([tf.shape(x)[0], 1, tf.shape(x)[2]])
     keep = tf.cast(gen.uniform(shape) >= rate, x.dtype)
     return x * keep / (1.0 - rate)
-
-
-def fused_lstm(x_tm: tf.Tensor, w: tf.Tensor, b: tf.Tensor, units: int) -> tf.Tensor:
-    """Hidden states [T, B, units] of an LSTM over time-major x [T, B, D] (zero initial state)."""
-    batch = tf.shape(x_tm)[1]
-    zeros = tf.zeros(tf.stack([batch, units]), x_tm.dtype)
-    peep = tf.zeros([units], x_tm.dtype)
-    i, f, g, o = tf.split(w, 4, axis=1)
-    bi, bf, bg, bo = tf.split(b, 4)
-    out = tf.raw_ops.BlockLSTM(seq_len_max=tf.cast(tf.shape(x_tm)[0], tf.int64), x=x_tm, cs_prev=zeros,
-                               h_prev=zeros, w=tf.concat([i, g, f, o], 1), wci=peep, wcf=peep, wco=peep,
-                               b=tf.concat([bi, bg, bf, bo], 0), forget_bias=0.0, cell_clip=-1.0,
-                               use_peephole=False)
-    return out[6]
 
 
 def scan_lstm(x_tm: tf.Tensor, w: tf.Tensor, b: tf.Tensor, units: int) -> tf.Tensor:
