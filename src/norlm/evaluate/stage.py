@@ -42,7 +42,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--lang", default=None, choices=("nob", "nno", "both"),
                         help="Bokmål, Nynorsk or both (default: [evaluate] langs); sentiment is Bokmål only")
     parser.add_argument("--seeds", type=int, default=None,
-                        help="seeds per run; tables show mean ± sd (default: [evaluate] seeds)")
+                        help="seeds per run, for every protocol; tables show mean ± sd (default: [evaluate] seeds "
+                             "for fine-tuning, evaluate.elmo.seeds for the frozen probes, evaluate.graph.n_seeds "
+                             "for the graph parser)")
     parser.add_argument("--force", action="store_true", help="redo runs even when their result is up to date")
     parser.add_argument("--report-only", action="store_true", help="only rebuild report.md from existing results")
 
