@@ -117,7 +117,7 @@ def write_report(lay: Layout, run_name: str, extra_notes: list[str] | None = Non
         if task in results:
             lines.extend(_table(task, results[task]))
     lines.extend(graph_report_lines(lay))  # Tables 4 and 6 (norlm.evaluate.graph)
-    lines.extend(gain_lines(results, one_seed_sd or {}))
+    lines.extend(gain_lines(results, one_seed_sd))
     lines.extend(_protocol_lines(results))
     path = lay.eval_report
     with atomic_open(path) as fh:

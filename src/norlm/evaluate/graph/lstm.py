@@ -12,7 +12,7 @@ import math
 
 import tensorflow as tf
 
-from norlm.evaluate.layers import fused_lstm  # noqa: F401  (the parser's LSTMs and the bench use it from here)
+from norlm.evaluate.layers import fused_lstm
 
 
 def locked_dropout(x: tf.Tensor, rate: float, gen: tf.random.Generator, training: bool) -> tf.Tensor:
