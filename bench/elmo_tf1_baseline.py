@@ -5,7 +5,7 @@ Run by bench/elmo_train.py in a child process (needs TF_USE_LEGACY_KERAS=1).  Bu
 (AdagradOptimizer 0.2 / 1.0, gradients of loss × unroll_steps with EXPERIMENTAL_TREE,
 average_gradients, clip_grads) and times session steps fed with random batches and carried state.
 Prints one JSON line: {"tokens_per_s": ..., "steps": ...}.
-Usage: python elmo_tf1_baseline.py OPTIONS.json STEPS WARMUP [THREADS [BATCHES.npz]]
+Usage: python elmo_tf1_baseline.py OPTIONS.json STEPS WARMUP [THREADS [BATCHES.npz [INTRA_OP_THREADS]]]
 (BATCHES.npz: the arrays chars / chars_reverse / targets / targets_reverse of bench/elmo_train.py, cycled.)
 """
 import json
@@ -20,6 +20,7 @@ options = json.load(open(sys.argv[1]))
 steps, warmup = int(sys.argv[2]), int(sys.argv[3])
 threads = int(sys.argv[4]) if len(sys.argv) > 4 else 0
 batches = dict(np.load(sys.argv[5])) if len(sys.argv) > 5 else None
+intra = int(sys.argv[6]) if len(sys.argv) > 6 else threads  # intra-op threads (default: as many as inter-op)
 tf.compat.v1.disable_eager_execution()
 b, t, v = options["batch_size"], options["unroll_steps"], options["n_tokens_vocab"]
 c = options["char_cnn"]["max_characters_per_token"]
@@ -34,7 +35,7 @@ with tf.device("/cpu:0"):
     grads, _ = set_training.clip_grads(grads, options, False, global_step)
     train_op = opt.apply_gradients(grads, global_step=global_step)
 rng = np.random.default_rng(0)
-session_config = tf.compat.v1.ConfigProto(allow_soft_placement=True, intra_op_parallelism_threads=threads,
+session_config = tf.compat.v1.ConfigProto(allow_soft_placement=True, intra_op_parallelism_threads=intra,
                                           inter_op_parallelism_threads=threads)
 with tf.compat.v1.Session(config=session_config) as sess:
     sess.run(tf.compat.v1.global_variables_initializer())

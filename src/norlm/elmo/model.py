@@ -13,7 +13,8 @@ from typing import Sequence
 import numpy as np
 import tensorflow as tf
 
-from norlm.elmo.chars import N_TRAIN_CHARS
+from norlm.elmo.charcnn import max_pooled_convolutions
+from norlm.elmo.chars import N_TRAIN_CHARS, PAD
 from norlm.elmo.lstmp import lstmp_window
 
 GATE_ORDER = "ijfo"  # column blocks of W_0 / B; tests flip this to prove the parity test can fail
@@ -125,16 +126,11 @@ class ElmoModel(tf.Module):
         table = self.vars["lm/char_embed"]
         if shifted:
             table = tf.concat([tf.zeros([1, self.char_dim]), table], axis=0)
-        # one "image" of height 1 per token: the same convolution as bilm-tf's (B, T, C, D) layout
-        emb = tf.nn.embedding_lookup(table, rows[:, None, :])  # (N, 1, C, D)
-        pooled = []
-        n_chars = rows.shape[-1]
-        for i, (width, _) in enumerate(self.filters):
-            conv = tf.nn.conv2d(emb, self.vars[f"lm/CNN/W_cnn_{i}"], strides=1, padding="VALID")
-            # max-pool over all positions (a max_pool kernel: its gradient is far cheaper than reduce_max's);
-            # the bias is added after the pool: max(x + b) == max(x) + b exactly (rounding is monotone)
-            conv = tf.nn.max_pool2d(conv, ksize=[1, n_chars - width + 1], strides=1, padding="VALID")
-            pooled.append(self.activation(conv[:, 0, 0] + self.vars[f"lm/CNN/b_cnn_{i}"]))  # act. after pool
+        kernels = [self.vars[f"lm/CNN/W_cnn_{i}"] for i in range(len(self.filters))]
+        fillers = (PAD + 1, 0) if shifted else (PAD,)
+        pooled = max_pooled_convolutions(table, [tf.convert_to_tensor(k) for k in kernels], rows, fillers)
+        # the bias is added after the pool: max(x + b) == max(x) + b exactly (rounding is monotone)
+        pooled = [self.activation(p + self.vars[f"lm/CNN/b_cnn_{i}"]) for i, p in enumerate(pooled)]
         x = tf.concat(pooled, axis=-1)  # (N, n_filters)
         for h in range(self.n_highway):
             w_carry, b_carry, w_transform, b_transform = (

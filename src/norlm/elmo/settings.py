@@ -46,3 +46,9 @@ class ElmoConfig:
     log_every: int = 100
     heldout_sentences: int = 0              # sentences of the last shard kept out for perplexity
     heldout_batch_size: int = 64
+    # --- CPU threads of elmo-train (0 = TensorFlow's default: all cores).  intra_op_threads = 1 runs each
+    # op on one core and lets the two directions' LSTM chains run side by side (inter_op_threads): on
+    # this 2-core CPU the demo model's step is ~25 % faster so (bench/RESULTS.md); large models want
+    # the default, their matmuls use every core
+    intra_op_threads: int = 0
+    inter_op_threads: int = 0

@@ -165,7 +165,23 @@ def negatives(seed: int, step: int, num_sampled: int, n_vocab: int) -> tuple[np.
     return log_uniform_unique(np.random.default_rng([seed, 0, step, 7]), num_sampled, n_vocab)
 
 
+def set_cpu_threads(ec) -> None:
+    """Apply [elmo] intra_op_threads / inter_op_threads; must run before TensorFlow starts its runtime."""
+    import tensorflow as tf
+
+    from norlm.errors import warn
+
+    for name, value, setter in (("intra_op_threads", ec.intra_op_threads, tf.config.threading.set_intra_op_parallelism_threads),
+                                ("inter_op_threads", ec.inter_op_threads, tf.config.threading.set_inter_op_parallelism_threads)):
+        if value:
+            try:
+                setter(value)
+            except RuntimeError:  # this process has run TensorFlow already (elmo-train called in-process)
+                warn(f"elmo.{name} = {value} not applied: TensorFlow's runtime was already started in this process")
+
+
 def main(args: argparse.Namespace, cfg) -> int:
+    set_cpu_threads(cfg.elmo)  # before the engine: tf-distribute starts the runtime
     dist.init(cfg.run.engine)
     dist.fail_fast_on_dead_peer()
     import tensorflow as tf
