@@ -2,11 +2,13 @@
 
 Both sides run one full training update per step (forward, backward, optimiser) on the same shapes,
 batch and thread count, one after the other, each in its own subprocess: ours = `norlm.bert.train.trainer.Trainer`
-(NVLAMB, MLM + NSP, fp32, deterministic ops as in training); baseline = `transformers.BertForPreTraining`
-with `torch.optim.AdamW`.  Then a FLOP count per sequence turns the BERT-base measurement into an
+(NVLAMB, MLM + NSP, deterministic ops as in training); baseline = `transformers.BertForPreTraining`
+with `torch.optim.AdamW`.  `--precision fp32` (default) or `bf16`: mixed precision on both sides (ours:
+`precision="bf16"`, bf16 matmuls with fp32 weights and optimiser; HF: `torch.autocast("cpu", torch.bfloat16)`),
+which on a CPU with AMX runs the matmuls on its bf16 tile units.  Then a FLOP count per sequence turns the BERT-base measurement into an
 *estimate* for a GPU (no GPU here), anchored on NVIDIA's published BERT-large numbers (bert-recipe §4).
 
-    .venv/bin/python bench/bert_train.py [--threads 2] [--steps 3] [--quick]
+    .venv/bin/python bench/bert_train.py [--threads 2] [--steps 3] [--quick] [--precision fp32|bf16]
 
 Results are appended to bench/RESULTS.md as the `## bert-train` section.
 """
@@ -53,14 +55,14 @@ def make_batch(batch: int, vocab: int, seed: int = 0):
     }
 
 
-def bench_ours(cfg, batch: int, steps: int, warmup: int) -> float:
+def bench_ours(cfg, batch: int, steps: int, warmup: int, precision: str = "fp32") -> float:
     import tensorflow as tf
 
     from norlm.bert.train.settings import BertTrainConfig, PhaseTrain
     from norlm.bert.train.trainer import Trainer
 
     data = {k: tf.constant(v) for k, v in make_batch(batch, cfg.vocab_size).items()}
-    trainer = Trainer(cfg, BertTrainConfig(), PhaseTrain(batch, 1, 10000, 10, 1e-4), seed=1)
+    trainer = Trainer(cfg, BertTrainConfig(), PhaseTrain(batch, 1, 10000, 10, 1e-4), seed=1, precision=precision)
 
     def forever():
         while True:
@@ -75,7 +77,7 @@ def bench_ours(cfg, batch: int, steps: int, warmup: int) -> float:
     return batch * steps / (time.perf_counter() - t0)
 
 
-def bench_hf(cfg, batch: int, steps: int, warmup: int, masked_only: bool = False) -> float:
+def bench_hf(cfg, batch: int, steps: int, warmup: int, masked_only: bool = False, precision: str = "fp32") -> float:
     """HF BertForPreTraining; `masked_only` runs its heads on the gathered masked positions (as ours / NVIDIA)."""
     import torch
     from transformers import BertConfig as HFConfig, BertForPreTraining
@@ -105,7 +107,8 @@ def bench_hf(cfg, batch: int, steps: int, warmup: int, masked_only: bool = False
 
     def step():
         opt.zero_grad(set_to_none=True)
-        loss = masked_loss() if masked_only else model(**inputs).loss
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=precision == "bf16"):
+            loss = masked_loss() if masked_only else model(**inputs).loss
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
@@ -127,7 +130,7 @@ def shape(name: str):
     return ("BERT-base (norbert1.json, 12x768, V=32922)", BertConfig.from_json(REPO / "configs/bert/norbert1.json"), 8)
 
 
-def worker(side: str, name: str, threads: int, steps: int, warmup: int) -> None:
+def worker(side: str, name: str, threads: int, steps: int, warmup: int, precision: str = "fp32") -> None:
     """One measurement in a fresh process, so TF and torch thread pools never compete."""
     if side == "ours":
         import tensorflow as tf
@@ -136,21 +139,23 @@ def worker(side: str, name: str, threads: int, steps: int, warmup: int) -> None:
         tf.config.threading.set_inter_op_parallelism_threads(threads)
         tf.config.experimental.enable_op_determinism()  # as `norlm bert-train` runs by default
         _, cfg, batch = shape(name)
-        print(json.dumps({"seq_s": bench_ours(cfg, batch, steps, warmup), "version": tf.__version__}))
+        print(json.dumps({"seq_s": bench_ours(cfg, batch, steps, warmup, precision), "version": tf.__version__}))
     else:
         import torch
 
         torch.set_num_threads(threads)
         torch.set_num_interop_threads(threads)
         _, cfg, batch = shape(name)
-        print(json.dumps({"seq_s": bench_hf(cfg, batch, steps, warmup, masked_only=side == "hf-masked"),
+        print(json.dumps({"seq_s": bench_hf(cfg, batch, steps, warmup, masked_only=side == "hf-masked",
+                                            precision=precision),
                           "version": torch.__version__}))
 
 
-def measure(side: str, name: str, threads: int, steps: int, warmup: int) -> dict:
+def measure(side: str, name: str, threads: int, steps: int, warmup: int, precision: str = "fp32") -> dict:
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", OMP_NUM_THREADS=str(threads))
     proc = subprocess.run([sys.executable, __file__, "--worker", side, "--shape", name, "--threads", str(threads),
-                           "--steps", str(steps), "--warmup", str(warmup)], capture_output=True, text=True, env=env)
+                           "--steps", str(steps), "--warmup", str(warmup), "--precision", precision],
+                          capture_output=True, text=True, env=env)
     if proc.returncode != 0:
         raise RuntimeError(f"{side} {name} failed:\n{proc.stderr[-3000:]}")
     return json.loads(proc.stdout.strip().splitlines()[-1])
@@ -164,11 +169,13 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="tiny model only")
     parser.add_argument("--no-write", action="store_true", help="do not append to bench/RESULTS.md")
     parser.add_argument("--rounds", type=int, default=1, help="interleaved rounds of ours / HF / HF-masked (best kept)")
+    parser.add_argument("--precision", choices=("fp32", "bf16"), default="fp32",
+                        help="fp32 (default) or bf16 mixed precision on both sides")
     parser.add_argument("--worker", choices=("ours", "hf", "hf-masked"), default=None, help=argparse.SUPPRESS)
     parser.add_argument("--shape", choices=("tiny", "base"), default="tiny", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
-        worker(args.worker, args.shape, args.threads, args.steps, args.warmup or 1)
+        worker(args.worker, args.shape, args.threads, args.steps, args.warmup or 1, args.precision)
         return 0
     from norlm.bert.model import BertConfig
 
@@ -186,7 +193,7 @@ def main() -> int:
         best = {"ours": 0.0, "hf": 0.0, "hf-masked": 0.0}
         for _ in range(args.rounds):  # interleaved: the machine is shared
             for side in best:
-                run = measure(side, key, args.threads, steps, warmup)
+                run = measure(side, key, args.threads, steps, warmup, args.precision)
                 best[side] = max(best[side], run["seq_s"])
                 versions["tf" if side == "ours" else "torch"] = run["version"]
         ours, hf, hfm = best["ours"], best["hf"], best["hf-masked"]
@@ -194,7 +201,7 @@ def main() -> int:
         rows.append((name, batch, ours, hf, ours / hf, gflop, ours * gflop, hfm))
         print(f"{name}: batch {batch}, seq {SEQ}: ours {ours:.2f} seq/s, HF PyTorch {hf:.2f} seq/s (ratio {ours / hf:.2f}x), "
               f"HF heads on masked positions only {hfm:.2f} seq/s (ratio {ours / hfm:.2f}x); {gflop:.1f} GFLOP/seq -> "
-              f"{ours * gflop:.1f} GFLOP/s = {100 * ours * gflop / peak:.0f}% of peak", flush=True)
+              f"{ours * gflop:.1f} GFLOP/s = {100 * ours * gflop / peak:.0f}% of the fp32 peak ({args.precision})", flush=True)
 
     # GPU estimate from FLOPs (no GPU on this machine): NVIDIA's TF1 BERT-large, A100, AMP, seq 128,
     # 8 GPUs 2871.89 seq/s (bert-recipe §4.1) -> achieved TFLOP/s per GPU under our FLOP count
@@ -221,18 +228,20 @@ def main() -> int:
     cpu = platform.processor() or platform.machine()
     lines = ["", "## bert-train", "",
              f"`{Path(sys.executable).name} bench/bert_train.py --threads {args.threads} --steps {args.steps} "
-             f"--rounds {args.rounds}{' --quick' if args.quick else ''}` on {os.cpu_count()} CPU cores ({cpu}, {platform.platform()}), "
+             f"--rounds {args.rounds}{' --quick' if args.quick else ''} --precision {args.precision}` on {os.cpu_count()} CPU cores ({cpu}, {platform.platform()}), "
              f"TF {versions['tf']}, torch {versions['torch']}; {args.threads} threads each, each side in its own "
              f"process; other jobs were "
              f"running on the machine (load average {load_start} at the start, {os.getloadavg()[0]:.1f} at the end), "
              f"so absolute numbers are noisy; best of {args.rounds} interleaved round(s). Peak = fp32 matmul at "
              f"{args.threads} thread(s) measured by bench/cpu_peak.py in the same run: {peak:.1f} GFLOP/s.",
-             "One training update per step at seq 128 / 20 masked positions, fp32. Ours: NVLAMB, MLM head on the "
+             f"One training update per step at seq 128 / 20 masked positions, {args.precision}"
+             + (" (mixed precision on both sides: bf16 matmuls, fp32 weights and optimiser; HF under torch.autocast)"
+                if args.precision == "bf16" else "") + ". Ours: NVLAMB, MLM head on the "
              "masked positions only (as NVIDIA). HF: `BertForPreTraining` + AdamW + clip (its MLM head scores "
              "all 128 positions). HF masked = the same HF model with its heads run on the gathered masked positions only, "
              "so ours / HF masked is the implementation share of the gain and HF masked / HF the algorithmic share.", "",
              "| model | batch | ours seq/s | HF seq/s | ratio | HF masked seq/s | ratio vs HF masked | GFLOP/seq "
-             "| ours GFLOP/s | % of peak |",
+             "| ours GFLOP/s | % of the fp32 peak |",
              "|---|---|---|---|---|---|---|---|---|---|"]
     for name, batch, ours, hf, ratio, gflop, rate, hfm in rows:
         lines.append(f"| {name} | {batch} | {ours:.2f} | {hf:.2f} | **{ratio:.2f}x** | {hfm:.2f} | {ours / hfm:.2f}x "

@@ -2,7 +2,9 @@
 
 One token = one input position per direction (bilm-tf's unit: batch · unroll_steps · 2 per step).
 Both sides run the same shapes on the same batches with carried LSTM state, each measurement in its
-own child process at a fixed thread count (1 and 2), in interleaved rounds (best of each kept):
+own child process at a fixed thread count (1 and 2), in interleaved rounds (best of each kept).  Ours
+splits the threads as the config's `[elmo] intra_op_threads` says (the demo: one per op, the rest
+inter-op); TF1 runs at its default split and, where ours differs, at ours too, and the faster counts:
   ours      norlm.elmo.train.Trainer.step_fn (tf.function, unrolled LSTMP, sampled softmax, Adagrad)
   baseline  bench/elmo_tf1_baseline.py: simple_elmo 0.9.2's copy of the SET/bilm-tf training graph
 Shapes: the demo model (configs/demo.toml) and the NorELMo30 model (LSTM 2048, projection 512,
