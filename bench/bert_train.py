@@ -5,8 +5,8 @@ batch and thread count, one after the other, each in its own subprocess: ours = 
 (NVLAMB, MLM + NSP, deterministic ops as in training); baseline = `transformers.BertForPreTraining`
 with `torch.optim.AdamW`.  `--precision fp32` (default) or `bf16`: mixed precision on both sides (ours:
 `precision="bf16"`, bf16 matmuls with fp32 weights and optimiser; HF: `torch.autocast("cpu", torch.bfloat16)`),
-which on a CPU with AMX runs the matmuls on its bf16 tile units.  Then a FLOP count per sequence turns the BERT-base measurement into an
-*estimate* for a GPU (no GPU here), anchored on NVIDIA's published BERT-large numbers (bert-recipe §4).
+which on a CPU with AMX runs the matmuls on its bf16 tile units.  Then a FLOP count per sequence turns the
+BERT-base measurement into an *estimate* for a GPU (no GPU here), anchored on NVIDIA's published BERT-large numbers (bert-recipe §4).
 
     .venv/bin/python bench/bert_train.py [--threads 2] [--steps 3] [--quick] [--precision fp32|bf16]
 

@@ -171,8 +171,9 @@ def set_cpu_threads(ec) -> None:
 
     from norlm.errors import warn
 
-    for name, value, setter in (("intra_op_threads", ec.intra_op_threads, tf.config.threading.set_intra_op_parallelism_threads),
-                                ("inter_op_threads", ec.inter_op_threads, tf.config.threading.set_inter_op_parallelism_threads)):
+    threading = tf.config.threading
+    for name, value, setter in (("intra_op_threads", ec.intra_op_threads, threading.set_intra_op_parallelism_threads),
+                                ("inter_op_threads", ec.inter_op_threads, threading.set_inter_op_parallelism_threads)):
         if value:
             try:
                 setter(value)
