@@ -30,8 +30,12 @@ def used_columns(ids: tf.Tensor, fillers: Sequence[int]) -> tf.Tensor:
 
 def trimmed_width(ids: tf.Tensor, fillers: Sequence[int], widest: int) -> tf.Tensor:
     """Columns to keep for these rows: their longest used part + `widest`, at most the row width."""
-    used = tf.reduce_max(tf.concat([[0], used_columns(ids, fillers)], 0))
-    return tf.minimum(tf.shape(ids)[1], used + widest)
+    return _kept_columns(used_columns(ids, fillers), tf.shape(ids)[1], widest)
+
+
+def _kept_columns(used: tf.Tensor, row_width: tf.Tensor, widest: int) -> tf.Tensor:
+    """max(used) + `widest` columns, at most `row_width` (`widest` for no rows at all)."""
+    return tf.minimum(row_width, tf.reduce_max(tf.concat([[0], used], 0)) + widest)
 
 
 def max_pooled_convolutions(table: tf.Tensor, kernels: Sequence[tf.Tensor], ids: tf.Tensor,
@@ -49,9 +53,9 @@ def max_pooled_convolutions(table: tf.Tensor, kernels: Sequence[tf.Tensor], ids:
     cuts = [0] + [tf.cast(tf.cast(n, tf.float32) * f, tf.int32) for f in groups] + [n]
     parts = []
     for lo, hi in zip(cuts[:-1], cuts[1:]):
-        rows = tf.gather(ids, order[lo:hi])
-        width = tf.minimum(tf.shape(ids)[1], tf.reduce_max(tf.concat([[0], tf.gather(used, order[lo:hi])], 0)) + widest)
-        parts.append(_pooled_group(table, kernels, rows[:, :width]))
+        group = order[lo:hi]
+        width = _kept_columns(tf.gather(used, group), tf.shape(ids)[1], widest)
+        parts.append(_pooled_group(table, kernels, tf.gather(ids, group)[:, :width]))
     back = tf.math.invert_permutation(order)
     return [tf.gather(tf.concat([p[i] for p in parts], 0), back) for i in range(len(kernels))]
 
