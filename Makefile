@@ -36,7 +36,7 @@ export TF_CPP_MIN_LOG_LEVEL ?= 2
 export OMPI_ALLOW_RUN_AS_ROOT ?= 1
 export OMPI_ALLOW_RUN_AS_ROOT_CONFIRM ?= 1
 
-.PHONY: help setup test test-fast test-tf demo info data-verify corpus vocab bert-data bert-train bert-export \
+.PHONY: help setup lint test test-fast test-tf demo info data-verify corpus vocab bert-data bert-train bert-export \
         elmo-vocab elmo-train elmo-export elmo evaluate report bench modules container sbatch submit submit-all clean
 
 help: ## this list
@@ -66,7 +66,10 @@ $(SETUP): requirements/lock.txt pyproject.toml scripts/setup.sh
 setup: ## create .venv with TensorFlow 2.18.1, Horovod 0.28.1 (built, cached), mpi4py and the rest
 	@PYTHON=$(PYTHON) VENV=$(VENV) scripts/setup.sh
 
-test: $(SETUP) ## run the test suite (runs set-up first when needed)
+lint: $(SETUP) ## ruff over the whole tree (rules in pyproject.toml); part of make test
+	$(VENV)/bin/ruff check src tests bench scripts
+
+test: $(SETUP) lint ## lint, then the test suite (runs set-up first when needed)
 	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)
 
 test-fast: $(SETUP) ## the tests not marked slow
@@ -79,7 +82,7 @@ TF ?= 2.21
 CORE_TESTS ?= tests/bert/test_model.py tests/bert/train/test_lamb.py tests/bert/train/test_schedule.py \
               tests/bert/train/test_resume.py tests/bert/interop/test_export_tf1.py tests/elmo/test_train.py \
               tests/elmo/test_export.py tests/elmo/test_simple_elmo.py tests/multiworker/test_bert_train.py \
-              tests/multiworker/test_elmo_train.py tests/multiworker/test_tf_distribute.py tests/foundation/test_dist.py
+              tests/multiworker/test_elmo_train.py tests/multiworker/test_tf_distribute.py tests/foundation/test_engines.py
 
 test-tf: ## build .venv-tf$(TF) (Python 3.12, tensorflow-cpu $(TF).x, no Horovod) and run the core suite there
 	@TF=$(TF) scripts/setup-tf.sh

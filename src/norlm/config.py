@@ -34,7 +34,7 @@ class RunConfig:
     seed: int = 12345
     workers: int = 1
     data_dir: str = "data"
-    # multi-worker engine (norlm.dist): auto picks Horovod under an MPI/PMI launch, tf.distribute
+    # multi-worker engine (norlm.engines): auto picks Horovod under an MPI/PMI launch, tf.distribute
     # under Slurm tasks or TF_CONFIG, else one process
     engine: Literal["auto", "horovod", "tf-distribute"] = "auto"
 

@@ -10,7 +10,7 @@ import platform
 import sys
 from typing import Any
 
-from norlm import __version__, dist
+from norlm import __version__, engines
 from norlm.config import dump_json, work_dir
 
 
@@ -28,7 +28,7 @@ def collect(cfg: Any) -> dict[str, Any]:
         "tensorflow_built_with_cuda": tf.test.is_built_with_cuda(),
         "cpus": os.cpu_count(),
         "gpus": [d.name for d in tf.config.list_physical_devices("GPU")],
-        "horovod": dist.horovod_build(),
+        "horovod": engines.horovod_build(),
     }
     try:
         from mpi4py import MPI
@@ -37,10 +37,10 @@ def collect(cfg: Any) -> dict[str, Any]:
         info["mpi4py"] = {"version": mpi4py.__version__, "mpi_library": MPI.Get_library_version().strip().splitlines()[0]}
     except Exception as exc:  # not installed, or no MPI library at run time
         info["mpi4py"] = {"error": f"{type(exc).__name__}: {exc}"}
-    rank, size, local = dist.launcher_world()
+    rank, size, local = engines.launcher_world()
     info["launch"] = {"rank": rank, "size": size, "local_rank": local}
     try:
-        engine, why = dist.choose_engine(cfg.run.engine)
+        engine, why = engines.choose_engine(cfg.run.engine)
     except ValueError as exc:  # a malformed TF_CONFIG
         engine, why = "error", str(exc)
     info["engine"] = {"requested": cfg.run.engine, "engine": engine, "why": why,

@@ -196,15 +196,6 @@ class Layout:
     def timings(self) -> Path:
         return self.work / "timings.tsv"
 
-    # ---- jobs
-    @property
-    def slurm_dir(self) -> Path:
-        return self.work / "slurm"
-
-    @property
-    def slurm_logs(self) -> Path:
-        return self.slurm_dir / "logs"
-
 
 def layout_of(cfg) -> Layout:
     """The layout of a loaded config's work folder (NORLM_WORK, run.work_dir or work/<run.name>)."""

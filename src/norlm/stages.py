@@ -52,7 +52,7 @@ def _bert_train_needs(phase):
 # in pipeline order; tools sit next to the stage whose files they read
 STAGES: tuple[Stage, ...] = (
     Stage("info", "norlm.info", "print Python/TensorFlow/Horovod/MPI versions, engine, CPUs, GPUs and the config"),
-    Stage("data", "norlm.bundle", "verify the bundled data against data/manifest.tsv, or fetch full-scale data"),
+    Stage("data", "norlm.bundled_data", "verify the bundled data against data/manifest.tsv, or fetch full-scale data"),
     Stage("corpus", "norlm.corpus.stage", "raw Wikipedia / NAK / plain / NDT text -> clean, deduplicated, "
           "segmented shards", done=lambda lay, p: lay.corpus_stats),
     Stage("vocab", "norlm.vocab.stage", "train the cased WordPiece vocabulary and write its quality report",
@@ -80,10 +80,10 @@ STAGES: tuple[Stage, ...] = (
     Stage("elmo-embed", "norlm.elmo.embed", "sentences -> contextual ELMo vectors with our own inference code"),
     Stage("evaluate", "norlm.evaluate.stage", "POS, NER and sentiment evaluation of BERT / ELMo / baseline models",
           done=lambda lay, p: lay.eval_report, needs=lambda p: (("bert-export", None), ("elmo-export", None))),
-    Stage("score", "norlm.evaluate.graph.score", "score graph-task predictions: *SEM 2012 negation scorer, "
+    Stage("score", "norlm.evaluate.graph.score_cli", "score graph-task predictions: *SEM 2012 negation scorer, "
           "NorLM-era and SemEval-2022 sentiment-graph scorers"),
     Stage("plot-log", "norlm.plots", "loss curves from DLLogger files (paper Figure 1 style)"),
-    Stage("report", "norlm.report", "the demo report (markdown + HTML) from every stage's outputs",
+    Stage("report", "norlm.demo_report", "the demo report (markdown + HTML) from every stage's outputs",
           done=lambda lay, p: lay.report_md, needs=lambda p: (("evaluate", None),)),
     Stage("sbatch", "norlm.hpc.render", "render a Slurm batch script for a stage and cluster profile"),
     Stage("plan", "norlm.hpc.plan", "expected nodes, GPUs, wall time, GPU-hours and billing units per stage of a "

@@ -4,7 +4,6 @@ from __future__ import annotations
 import gzip
 import json
 
-import numpy as np
 
 from tests.conftest import run_norlm
 from norlm.elmo.chars import batch_inference_ids, word_char_ids

@@ -20,7 +20,7 @@ def _entry(scores):
 
 
 def _results(tmp_path, docs):
-    from norlm.evaluate.report import load_results
+    from norlm.evaluate.eval_report import load_results
     from norlm.layout import Layout
 
     for (task, model), (header, scores) in docs.items():
@@ -69,7 +69,7 @@ def test_probe_protocol_sets_its_own_seed_count():
 
 
 def test_unigram_chance_of_masked_targets():
-    from norlm.evaluate.signals_bert import unigram_chance
+    from norlm.evaluate.learning_signals_bert import unigram_chance
 
     out = unigram_chance(np.array([1, 1, 2, 3]), Counter({1: 3, 2: 1}))
     p = np.array([0.5, 3.5, 1.5, 0.5]) / 6.0  # add-0.5 over 4 ids, 4 training pieces
@@ -80,7 +80,7 @@ def test_unigram_chance_of_masked_targets():
 
 def test_elmo_unigram_perplexity_predicts_both_directions():
     from norlm.elmo.vocabulary import WordIds
-    from norlm.evaluate.signals_elmo import direction_targets, unigram_perplexity
+    from norlm.evaluate.learning_signals_elmo import direction_targets, unigram_perplexity
 
     vocab = WordIds(["<S>", "</S>", "<UNK>", "a", "b"])
     assert direction_targets([["a", "b", "zz"]], vocab) == ([3, 4, 2, 1], [2, 4, 3, 0])
@@ -92,7 +92,7 @@ def test_elmo_unigram_perplexity_predicts_both_directions():
 
 
 def test_heldout_pairs_follow_the_pretraining_layout():
-    from norlm.evaluate.signals_bert import RANDOM_GAP, build_batch, pack_pairs
+    from norlm.evaluate.learning_signals_bert import RANDOM_GAP, build_batch, pack_pairs
 
     pieces = [[100 + i] * 3 for i in range(80)]
     pairs = pack_pairs(pieces, 10, np.random.default_rng(0))
@@ -133,7 +133,7 @@ def test_frozen_bert_word_vector_is_the_mean_of_its_pieces(tiny_hf_bert):
 
 def test_heldout_bert_signals_on_a_tiny_model(tiny_hf_bert):
     from norlm.evaluate.learning_signals import heldout_text, render
-    from norlm.evaluate.signals_bert import bert_signals
+    from norlm.evaluate.learning_signals_bert import bert_signals
     from norlm.layout import REPO_ROOT
 
     sentences = heldout_text(REPO_ROOT / "data")[:200]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 
-import numpy as np
 import pytest
 
 from tests.conftest import run_norlm
@@ -37,7 +36,7 @@ def test_evaluate_imported_hf_bert_end_to_end(tiny_hf_bert, tmp_path):
     work = tmp_path / "work"
     args = ["evaluate", "--config", "configs/smoke.toml", "--model", str(tiny_hf_bert), "--task", "all",
             "--lang", "nob"]
-    proc = run_norlm(*args, work=work)
+    run_norlm(*args, work=work)
     name = tiny_hf_bert.name
     docs = {t: json.loads((work / "eval" / t / f"{name}.json").read_text()) for t in ("pos", "ner", "sentiment")}
     pos = docs["pos"]["results"]["nob"]

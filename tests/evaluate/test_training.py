@@ -8,7 +8,7 @@ import tensorflow as tf
 
 from norlm.evaluate.elmo_probe import featurise, run_elmo
 from norlm.evaluate.readers import LabelledText, TaggedSentence
-from norlm.evaluate.scoring import Example
+from norlm.evaluate.task_scorers import Example
 from norlm.evaluate.settings import ElmoProtocol
 from norlm.evaluate.tasks import TaskData
 from norlm.evaluate.training import Learner, fit

@@ -139,15 +139,15 @@ def test_gloo_killed_rank_fails_fast_and_the_job_resumes_exactly(layout, single_
 
 
 def test_fewer_files_than_ranks_is_refused(layout, monkeypatch):
-    from norlm import dist
+    from norlm import engines
     from norlm.bert.train import stage as train
     from norlm.errors import StageError
 
-    monkeypatch.setattr(dist, "_LAUNCH", (1, 2, 1))  # rank 1 of 2, as a launcher would announce
+    monkeypatch.setattr(engines, "_LAUNCH", (1, 2, 1))  # rank 1 of 2, as a launcher would announce
     one_file = [str(layout["single"] / "0000.tfrecord")]
     with pytest.raises(StageError, match=r"1 input file\(s\) for 2 ranks: every rank needs at least one"):
         train.training_dataset(one_file, B, 32, 4, seed=1)
-    monkeypatch.setattr(dist, "_LAUNCH", (0, 1, 0))
+    monkeypatch.setattr(engines, "_LAUNCH", (0, 1, 0))
     first = next(iter(train.training_dataset(one_file, B, 32, 4, seed=1)))
     assert first["input_ids"].shape == (B, 32)
 

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from norlm.dist import launch
+from norlm.engines import detect
 from tests.conftest import REPO, norlm_env
 from tests.hpc.conftest import slurm  # noqa: F401  (the session's local Slurm cluster)
 
-PROBE = str(REPO / "tests" / "foundation" / "dist_probe.py")
+PROBE = str(REPO / "tests" / "foundation" / "engines_probe.py")
 TF_LAUNCH = str(Path(__file__).with_name("tf_launch.py"))
 LAUNCH_VARS = ("OMPI_COMM_WORLD_SIZE", "OMPI_COMM_WORLD_RANK", "HOROVOD_SIZE", "HOROVOD_RANK", "PMI_SIZE", "PMI_RANK",
                "PMIX_RANK", "SLURM_STEP_ID", "SLURM_STEP_NUM_TASKS", "SLURM_NTASKS", "SLURM_PROCID", "SLURM_LOCALID",
@@ -33,47 +33,47 @@ def _tf_config(index: int, workers=("node1:2222", "node1:2223", "node2:2222")) -
 
 
 def test_auto_engine_for_each_launcher(clean_env, monkeypatch):
-    assert launch.choose("auto")[0::2] == ("none", (0, 1, 0))
+    assert detect.choose("auto")[0::2] == ("none", (0, 1, 0))
     monkeypatch.setenv("TF_CONFIG", _tf_config(2))
-    engine, why, world = launch.choose("auto")
+    engine, why, world = detect.choose("auto")
     assert (engine, world) == ("tf-distribute", (2, 3, 0)) and "TF_CONFIG" in why
     monkeypatch.setenv("TF_CONFIG", _tf_config(1))
-    assert launch.choose("auto")[2] == (1, 3, 1)  # second task on node1: local rank 1 (its GPU)
+    assert detect.choose("auto")[2] == (1, 3, 1)  # second task on node1: local rank 1 (its GPU)
     monkeypatch.delenv("TF_CONFIG")
     for var, value in {"SLURM_STEP_ID": "0", "SLURM_STEP_NUM_TASKS": "4", "SLURM_PROCID": "3",
                        "SLURM_LOCALID": "1"}.items():
         monkeypatch.setenv(var, value)
-    engine, why, world = launch.choose("auto")
+    engine, why, world = detect.choose("auto")
     assert (engine, world) == ("tf-distribute", (3, 4, 1)) and "Slurm step of 4 tasks" in why
     monkeypatch.setenv("PMIX_RANK", "3")  # srun --mpi=pmix: Horovod when it is installed
-    monkeypatch.setattr(launch, "horovod_installed", lambda: True)
-    assert launch.choose("auto")[0::2] == ("horovod", (3, 4, 1))
-    assert launch.choose("tf-distribute")[0] == "tf-distribute"
-    monkeypatch.setattr(launch, "horovod_installed", lambda: False)
-    assert launch.choose("auto")[0] == "tf-distribute"
+    monkeypatch.setattr(detect, "horovod_installed", lambda: True)
+    assert detect.choose("auto")[0::2] == ("horovod", (3, 4, 1))
+    assert detect.choose("tf-distribute")[0] == "tf-distribute"
+    monkeypatch.setattr(detect, "horovod_installed", lambda: False)
+    assert detect.choose("auto")[0] == "tf-distribute"
     monkeypatch.setenv("NORLM_ENGINE", "horovod")  # stands in for run.engine=auto
-    assert launch.choose("auto")[0] == "horovod"
+    assert detect.choose("auto")[0] == "horovod"
 
 
 def test_mpirun_without_horovod_is_refused_not_run_as_copies(clean_env, monkeypatch):
     monkeypatch.setenv("OMPI_COMM_WORLD_SIZE", "2")
     monkeypatch.setenv("OMPI_COMM_WORLD_RANK", "1")
-    monkeypatch.setattr(launch, "horovod_installed", lambda: False)
-    engine, why, _ = launch.choose("auto")
+    monkeypatch.setattr(detect, "horovod_installed", lambda: False)
+    engine, why, _ = detect.choose("auto")
     assert engine == "unavailable" and "Horovod is not installed" in why
-    assert launch.choose("tf-distribute")[0] == "none"  # no cluster description for tf-distribute
+    assert detect.choose("tf-distribute")[0] == "none"  # no cluster description for tf-distribute
     with pytest.raises(ValueError, match="run.engine must be one of"):
-        launch.choose("mpi")
+        detect.choose("mpi")
 
 
 def test_bad_tf_config_names_the_problem(clean_env, monkeypatch):
     monkeypatch.setenv("TF_CONFIG", "{not json")
     with pytest.raises(ValueError, match="TF_CONFIG is not JSON"):
-        launch.choose("auto")
+        detect.choose("auto")
     monkeypatch.setenv("TF_CONFIG", json.dumps({"cluster": {"worker": ["a:1", "b:1"]},
                                                 "task": {"type": "worker", "index": 5}}))
     with pytest.raises(ValueError, match="not one of its chief/worker tasks"):
-        launch.choose("auto")
+        detect.choose("auto")
 
 
 def _results(out: Path) -> list[dict]:

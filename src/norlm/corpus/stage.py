@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from norlm import dist
+from norlm import engines
 from norlm.errors import StageError, warn
 from norlm.layout import layout_of
 from norlm.corpus.dedup import bucket_bits, bucket_of, later_occurrences, position
@@ -52,10 +52,10 @@ def add_arguments(parser) -> None:
 
 def _pool_map(fn, jobs: list, workers: int, desc: str):
     """Results of fn over jobs, in a process pool when workers > 1 (progress bar on rank 0)."""
-    bar = dict(total=len(jobs), desc=desc, unit="job", disable=not dist.is_root() or None, leave=False)
+    bar = dict(total=len(jobs), desc=desc, unit="job", disable=not engines.is_root() or None, leave=False)
     if workers <= 1 or len(jobs) <= 1:
         return [fn(job) for job in tqdm(jobs, **bar)]
-    method = "fork" if not dist.launched() else "spawn"
+    method = "fork" if not engines.launched() else "spawn"
     with multiprocessing.get_context(method).Pool(min(workers, len(jobs))) as pool:
         return list(tqdm(pool.imap(fn, jobs), **bar))
 
@@ -76,7 +76,9 @@ def _dedup_bucket(job: tuple) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.nd
             mask = bucket_of(flat, bits) == bucket
             dk.append(flat[mask])
             dp.append(position(g, doc_idx[mask]))
-    cat = (lambda xs, dt: np.concatenate(xs) if xs else np.zeros(0, dtype=dt))
+    def cat(xs, dt):
+        return np.concatenate(xs) if xs else np.zeros(0, dtype=dt)
+
     line_dup, line_first = later_occurrences(cat(lk, np.uint64), cat(lp, np.int64))
     doc_dup, doc_first = later_occurrences(cat(dk, np.uint64), cat(dp, np.int64))
     return line_dup, line_first, doc_dup, doc_first
@@ -103,15 +105,15 @@ def _load_pairs(paths: list[Path]) -> Duplicates:
 
 
 def main(args, cfg) -> int:
-    dist.init_light()
+    engines.init_light()
     try:
         return _run(args, cfg)
     except Exception as exc:
-        if dist.size() > 1:  # the other ranks would wait at the next barrier forever
+        if engines.size() > 1:  # the other ranks would wait at the next barrier forever
             import traceback
 
             traceback.print_exc()
-            dist.abort(f"norlm corpus failed: {type(exc).__name__}: {exc}")
+            engines.abort(f"norlm corpus failed: {type(exc).__name__}: {exc}")
         raise
 
 
@@ -139,23 +141,23 @@ def _run(args, cfg) -> int:
         old = read_json(stats_path)
         shards = [out / s["file"] for src in old.get("sources", {}).values() for s in src.get("shards", [])]
         if stamp.read_text().strip() == fingerprint and all(p.is_file() for p in shards):
-            dist.log0(f"norlm corpus: {out} is up to date (use --force to rebuild)")
-            if dist.is_root():
+            engines.log0(f"norlm corpus: {out} is up to date (use --force to rebuild)")
+            if engines.is_root():
                 print_table(old)
             return 0
 
-    dist.barrier()
-    if dist.is_root():
+    engines.barrier()
+    if engines.is_root():
         stamp.unlink(missing_ok=True)
     # step 1: units -> parts, this rank's share, largest first
     order = sorted(range(len(units)), key=lambda i: (-units[i].size, i))
-    mine = dist.split(order)
+    mine = engines.split(order)
     jobs = [(units[i], corpus.sources[units[i].source], corpus, corpus.segmenter, seed, str(parts), args.force)
             for i in mine]
-    dist.log0(f"norlm corpus: {len(units)} units from {len(corpus.sources)} sources, "
-              f"{dist.size()} rank(s) x {workers} worker(s), segmenter {corpus.segmenter}")
+    engines.log0(f"norlm corpus: {len(units)} units from {len(corpus.sources)} sources, "
+              f"{engines.size()} rank(s) x {workers} worker(s), segmenter {corpus.segmenter}")
     _pool_map(process_unit, jobs, workers, "read+segment")
-    dist.barrier()
+    engines.barrier()
     unit_stats = [read_json(part_paths(parts, corpus.sources[u.source].name, u)["stats"]) for u in units]
 
     # step 2: dedup by hash bucket
@@ -165,9 +167,9 @@ def _run(args, cfg) -> int:
     bits = bucket_bits(total_keys, corpus.dedup_max_entries)
     dup_dir = parts / "dups"
     names = [f"{bits:02d}-{b:05d}" for b in range(1 << bits)]
-    bucket_jobs = [(b, bits, key_files, str(dup_dir), names[b]) for b in dist.split(list(range(1 << bits)))]
+    bucket_jobs = [(b, bits, key_files, str(dup_dir), names[b]) for b in engines.split(list(range(1 << bits)))]
     _pool_map(_solve_bucket, bucket_jobs, workers, "dedup")
-    dist.barrier()
+    engines.barrier()
 
     # step 3: per source -> shards
     line_dups = _load_pairs([dup_dir / f"lines-{n}.npy" for n in names])
@@ -175,16 +177,16 @@ def _run(args, cfg) -> int:
     unit_source = [u.source for u in units]
     shard_bytes = int(corpus.shard_mb * 1_000_000)
     source_jobs = []
-    for s_idx in dist.split(list(range(len(corpus.sources)))):
+    for s_idx in engines.split(list(range(len(corpus.sources)))):
         name = corpus.sources[s_idx].name
         mine_units = [(g, u) for g, u in enumerate(units) if u.source == s_idx]
         source_jobs.append((name, mine_units, unit_source, str(parts), str(out), shard_bytes, line_dups, doc_dups))
     for result in _pool_map(write_source, source_jobs, workers, "shards"):
         write_json(parts / result["source"] / "shards.json", result)
-    dist.barrier()
+    engines.barrier()
 
     code = 0
-    if dist.is_root():
+    if engines.is_root():
         summary = {"segmenter": corpus.segmenter, "sources": {}}
         for s_idx, source in enumerate(corpus.sources):
             written = read_json(parts / source.name / "shards.json")
@@ -195,7 +197,7 @@ def _run(args, cfg) -> int:
         summary["total"] = {k: sum(s[k] for s in summary["sources"].values())
                             for k in ("documents", "sentences", "words", "chars", "duplicates_within",
                                       "duplicates_across", "near_duplicate_documents")}
-        write_run_record(out, cfg, "corpus", workers=workers, ranks=dist.size(), segmenter=corpus.segmenter)
+        write_run_record(out, cfg, "corpus", workers=workers, ranks=engines.size(), segmenter=corpus.segmenter)
         current = {sh["file"] for src in summary["sources"].values() for sh in src["shards"]}
         for stale in out.glob("*-[0-9][0-9][0-9][0-9].txt.gz"):  # shards of sources no longer configured
             if stale.name not in current:
@@ -213,4 +215,4 @@ def _run(args, cfg) -> int:
             with atomic_open(stamp, "w") as fh:
                 fh.write(fingerprint + "\n")
             write_json(stats_path, summary)
-    return int(dist.broadcast_object(code))
+    return int(engines.broadcast_object(code))

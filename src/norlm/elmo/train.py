@@ -6,7 +6,7 @@ accumulator 1.0, per-row continuous streams in windows of unroll_steps with the 
 from batch to batch.  Reads WORK/elmo/vocab.txt + counts.json and WORK/corpus shards; writes
 WORK/elmo/train/ (ckpt/, dllog.json, options.json, run record, final.json last).
 
-Data-parallel through norlm.dist (Horovod or tf-distribute), as bilm-tf split one global batch
+Data-parallel through norlm.engines (Horovod or tf-distribute), as bilm-tf split one global batch
 over its GPUs: every rank walks the streams of the whole global batch (batch_size x workers rows)
 and builds its own slice of rows; all ranks share the step's negatives; gradients and the loss are
 averaged.  So N workers x batch B train exactly as 1 worker x batch N·B (dropout aside: its masks
@@ -24,8 +24,8 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from norlm import dist
-from norlm.signals import EXIT_INTERRUPTED, StopFlag
+from norlm import engines
+from norlm.stop_signals import EXIT_INTERRUPTED, StopFlag
 from norlm.errors import StageError
 from norlm.files import read_json, write_json, write_run_record
 from norlm.layout import layout_of
@@ -114,9 +114,9 @@ class Trainer:
             scaled = total * float(ec.unroll_steps)
         grads = tape.gradient(scaled, self.train_vars)
         grads = [tf.convert_to_tensor(g) for g in grads]  # IndexedSlices -> dense (duplicates summed)
-        if dist.size() > 1:
-            grads = [dist.allreduce(g, "mean", name=f"grad_{i}") for i, g in enumerate(grads)]
-            total = dist.allreduce(total, "mean", name="loss")
+        if engines.size() > 1:
+            grads = [engines.allreduce(g, "mean", name=f"grad_{i}") for i, g in enumerate(grads)]
+            total = engines.allreduce(total, "mean", name="loss")
         grads, norm = tf.clip_by_global_norm(grads, ec.clip_norm)
         self.optimizer.apply(grads, self.train_vars)
         for d in range(2):
@@ -183,11 +183,11 @@ def set_cpu_threads(ec) -> None:
 
 def main(args: argparse.Namespace, cfg) -> int:
     set_cpu_threads(cfg.elmo)  # before the engine: tf-distribute starts the runtime
-    dist.init(cfg.run.engine)
-    dist.fail_fast_on_dead_peer()
+    engines.init(cfg.run.engine)
+    engines.fail_fast_on_dead_peer()
     import tensorflow as tf
 
-    dist.pin_gpu()
+    engines.pin_gpu()
     tf.config.experimental.enable_op_determinism()
     tf.random.set_seed(cfg.run.seed)  # required by op determinism; our own randomness is stateless
     from norlm.elmo import checkpoint as ck
@@ -203,7 +203,7 @@ def main(args: argparse.Namespace, cfg) -> int:
     vocab_dir = Path(args.vocab_dir) if args.vocab_dir else lay.elmo_dir
     out = Path(args.out) if args.out else lay.elmo_train
     ckpt_dir = out / "ckpt"
-    rank, world = dist.rank(), dist.size()
+    rank, world = engines.rank(), engines.size()
     try:
         vocab = WordIds(load_vocab(vocab_dir / "vocab.txt"))
         counts = read_json(vocab_dir / "counts.json")
@@ -234,24 +234,24 @@ def main(args: argparse.Namespace, cfg) -> int:
 
     start_step = ck.latest_step(ckpt_dir)
     if start_step is not None and start_step >= total_steps and (out / "final.json").exists():
-        dist.log0(f"elmo-train: already complete at step {start_step} ({out / 'final.json'})")
+        engines.log0(f"elmo-train: already complete at step {start_step} ({out / 'final.json'})")
         return 0
     if start_step is not None:
         ck.restore_shared(trainer.checkpoint, ckpt_dir, start_step)
         arrays, data_state = ck.restore_rank(ckpt_dir, start_step, rank)
         trainer.load_carried_states(arrays)
         batches.restore(data_state)
-        dist.log0(f"elmo-train: resuming from step {start_step} ({ckpt_dir})")
+        engines.log0(f"elmo-train: resuming from step {start_step} ({ckpt_dir})")
     else:
         start_step = 0
-        dist.broadcast_variables(trainer.train_vars)
-    if dist.is_root():
+        engines.broadcast_variables(trainer.train_vars)
+    if engines.is_root():
         write_json(out / "options.json", options)
         write_run_record(out, cfg, "elmo-train", world_size=world, n_train_tokens=n_train_tokens,
                          batches_per_epoch=per_epoch, total_steps=total_steps, resumed_from=start_step)
     chars = CharCache(ec.max_characters_per_token)
     ppl_start_path = out / "heldout-start.json"
-    if heldout and dist.is_root() and not ppl_start_path.exists():
+    if heldout and engines.is_root() and not ppl_start_path.exists():
         write_json(ppl_start_path, {"step": start_step, "perplexity": trainer.heldout_perplexity(
             heldout, vocab, chars, ec.heldout_batch_size)})
 
@@ -260,13 +260,13 @@ def main(args: argparse.Namespace, cfg) -> int:
     log = DLLogger(out / "dllog.json", append=start_step > 0, metadata={
         "train_perplexity": {"format": ":.2f", "GOAL": "MINIMIZE", "STAGE": "TRAIN"},
         "throughput_train": {"unit": "tokens/s", "GOAL": "MAXIMIZE", "STAGE": "TRAIN"},
-    }) if dist.is_root() else None
+    }) if engines.is_root() else None
     tokens_per_step = 2 * ec.batch_size * ec.unroll_steps * world  # one token = one position per direction
     interval_loss, interval_n, interval_t = 0.0, 0, time.time()
     steady_tokens, steady_time = 0, 0.0
     step = start_step
     bar = tqdm(total=total_steps, initial=start_step, desc="elmo-train", unit="step",
-               disable=args.no_progress or not dist.is_root())
+               disable=args.no_progress or not engines.is_root())
     stop = StopFlag().install()
     interrupted = None
     while step < total_steps:
@@ -287,7 +287,7 @@ def main(args: argparse.Namespace, cfg) -> int:
         interval_n += 1
         bar.update(1)
         if not math.isfinite(loss):
-            dist.abort(f"elmo-train: loss is {loss} at step {step}")
+            engines.abort(f"elmo-train: loss is {loss} at step {step}")
         if log and (step % ec.log_every == 0 or step == total_steps):
             elapsed = time.time() - interval_t
             log.log(step, {"train_perplexity": math.exp(interval_loss / interval_n), "loss": loss,
@@ -297,11 +297,11 @@ def main(args: argparse.Namespace, cfg) -> int:
             interval_loss, interval_n, interval_t = 0.0, 0, time.time()
         want_stop = stop.requested_on_any_rank()
         if step % ec.save_every == 0 or step == total_steps or want_stop:
-            if dist.is_root():
+            if engines.is_root():
                 ck.save_shared(trainer.checkpoint, ckpt_dir, step)
             ck.save_rank(ckpt_dir, step, rank, trainer.carried_states(), batches.state())
-            dist.barrier()
-            if dist.is_root():
+            engines.barrier()
+            if engines.is_root():
                 ck.mark_latest(ckpt_dir, step, ec.keep_checkpoints)
         if want_stop and step < total_steps:
             interrupted = stop.signal or "a peer rank"
@@ -310,10 +310,10 @@ def main(args: argparse.Namespace, cfg) -> int:
     if interrupted:
         if log:
             log.close()
-        dist.log0(f"elmo-train: interrupted by {interrupted} at step {step}/{total_steps}; checkpoint written; "
+        engines.log0(f"elmo-train: interrupted by {interrupted} at step {step}/{total_steps}; checkpoint written; "
                   "rerun the same command to resume")
         return EXIT_INTERRUPTED
-    if not dist.is_root():
+    if not engines.is_root():
         return 0
     throughput = steady_tokens / steady_time if steady_time else None
     log.log([], {"throughput_train": throughput})

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from norlm import dist
+from norlm import engines
 from norlm.errors import StageError, warn
 from norlm.elmo.text import ReadStats, corpus_shards, read_sentences
 from norlm.elmo.vocabulary import SPECIALS, top_words
@@ -36,7 +36,7 @@ def count_shards(shards: list[Path], progress: bool = True) -> tuple[Counter, Re
 
 
 def main(args: argparse.Namespace, cfg) -> int:
-    dist.init_light()
+    engines.init_light()
     lay = layout_of(cfg)
     corpus = Path(args.corpus) if args.corpus else lay.corpus_dir
     out = Path(args.out) if args.out else lay.elmo_dir
@@ -44,9 +44,9 @@ def main(args: argparse.Namespace, cfg) -> int:
     if not shards:
         raise StageError(f"no corpus shards (*.txt.gz, *.txt) in {corpus}")
     # per-shard results merged in shard order, so the skipped-line examples match one process's exactly
-    mine = tqdm(dist.split_indexed(shards), desc="elmo-vocab: counting", unit="shard", disable=not dist.is_root())
-    parts = dist.allgather_ordered([(i, count_shards([shard], progress=False)) for i, shard in mine])
-    if not dist.is_root():
+    mine = tqdm(engines.split_indexed(shards), desc="elmo-vocab: counting", unit="shard", disable=not engines.is_root())
+    parts = engines.allgather_ordered([(i, count_shards([shard], progress=False)) for i, shard in mine])
+    if not engines.is_root():
         return 0
     counts = Counter()
     total = ReadStats()

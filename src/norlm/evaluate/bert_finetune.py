@@ -8,7 +8,7 @@ import tensorflow as tf
 from norlm.evaluate.bert_models import BertBundle
 from norlm.evaluate.layers import Dense
 from norlm.evaluate.optim import AdamW
-from norlm.evaluate.scoring import Example, scorer
+from norlm.evaluate.task_scorers import Example, scorer
 from norlm.evaluate.tasks import TaskData
 from norlm.evaluate.training import FitResult, Learner, fit
 

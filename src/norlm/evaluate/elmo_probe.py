@@ -11,7 +11,7 @@ from tqdm import tqdm
 
 from norlm.evaluate.layers import BiLSTMClassifier, FeedForwardTagger
 from norlm.evaluate.optim import AdamW
-from norlm.evaluate.scoring import Example, scorer
+from norlm.evaluate.task_scorers import Example, scorer
 from norlm.evaluate.tasks import TaskData
 from norlm.evaluate.training import FitResult, Learner, fit
 

@@ -49,7 +49,7 @@ def compute(cfg, lay, data_dir: Path) -> dict:
     sentences = heldout_text(data_dir) if has_bert else []
     if has_bert and sentences:
         from norlm.evaluate.bert_models import load_bert
-        from norlm.evaluate.signals_bert import bert_signals
+        from norlm.evaluate.learning_signals_bert import bert_signals
 
         def corpus_lines():
             for shard in lay.corpus_shards():
@@ -65,7 +65,7 @@ def compute(cfg, lay, data_dir: Path) -> dict:
     elif has_bert:
         warn(f"{data_dir}/ud27: no UD test files, so no held-out BERT signals")
     if lay.elmo_final.is_file():
-        from norlm.evaluate.signals_elmo import elmo_signals
+        from norlm.evaluate.learning_signals_elmo import elmo_signals
 
         elmo = elmo_signals(lay)
         if elmo:

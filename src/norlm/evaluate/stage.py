@@ -104,7 +104,7 @@ def _wanted(spec: dict, task: str, ecfg) -> bool:
 
 
 def main(args: argparse.Namespace, cfg) -> int:
-    from norlm.evaluate.report import write_report
+    from norlm.evaluate.eval_report import write_report
 
     ecfg = cfg.evaluate
     lay = layout_of(cfg)

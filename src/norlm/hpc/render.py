@@ -23,7 +23,7 @@ from norlm.config import REPO_ROOT, work_dir
 from norlm.files import atomic_open, write_run_record
 from norlm.hpc.batch import bert_batch
 from norlm.hpc.jobs import PHASED, Job, check_job, known_stages, resolve_job
-from norlm.hpc.launch import engine_of, env_block, image_of, norlm_command, route_of, software_block, srun_command
+from norlm.hpc.job_commands import engine_of, env_block, image_of, norlm_command, route_of, software_block, srun_command
 from norlm.hpc.profile import ClusterProfile, RenderError, available_profiles, load_profile
 from norlm.layout import Layout
 

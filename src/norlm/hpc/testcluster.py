@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import dataclasses
 import getpass
-import os
 import socket
 import sys
 from pathlib import Path

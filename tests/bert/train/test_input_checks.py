@@ -2,9 +2,7 @@
 from __future__ import annotations
 
 import json
-import sys
 
-import pytest
 
 from .synth import SEQ, SMOKE, VOCAB
 from norlm.cli import main as cli_main

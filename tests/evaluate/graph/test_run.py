@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 
 from norlm.config import load_config
-from norlm.evaluate.graph.report_tables import graph_report_lines
+from norlm.evaluate.graph.graph_tables import graph_report_lines
 from norlm.evaluate.graph.run import graph_seeds, run_graph
 from norlm.evaluate.graph.score_negation import score_starsem
-from norlm.evaluate.graph.score import score_sentiment_files
+from norlm.evaluate.graph.score_cli import score_sentiment_files
 from norlm.evaluate.graph.settings import GraphProtocol
 from norlm.evaluate.runner import Runner
 from norlm.files import read_json

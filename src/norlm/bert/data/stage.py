@@ -37,7 +37,7 @@ from pathlib import Path
 
 import numpy as np
 
-from norlm import dist
+from norlm import engines
 from norlm.bert.data.manifest import PretrainingManifest, VocabRecord
 from norlm.config import to_dict
 from norlm.errors import StageError, StageFailure, warn
@@ -263,7 +263,7 @@ def run_shards(job: Job, shards: list[int], workers: int) -> list[dict]:
     from tqdm import tqdm
 
     tasks = [(job, s) for s in shards]
-    bar = dict(total=len(tasks), desc=f"bert-data shards (rank {dist.rank()})", unit="shard",
+    bar = dict(total=len(tasks), desc=f"bert-data shards (rank {engines.rank()})", unit="shard",
                disable=len(tasks) < 2, file=sys.stderr)
     if workers > 1 and len(tasks) > 1:
         import multiprocessing as mp
@@ -311,7 +311,7 @@ def write_manifest(job: Job, cfg, phase: int, records: list[dict], vocab: Vocab)
 def main(args: argparse.Namespace, cfg) -> int:
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")  # parallelism comes from --workers and ranks
     os.environ.setdefault("RAYON_NUM_THREADS", "1")
-    dist.init_light()
+    engines.init_light()
     settings = cfg.bert_data
     phase = settings.phase(args.phase)
     lay = layout_of(cfg)
@@ -330,24 +330,24 @@ def main(args: argparse.Namespace, cfg) -> int:
     if not 0 <= args.shard_index < max(1, args.num_shards):
         raise StageError(f"--shard-index {args.shard_index} is outside 0..{args.num_shards - 1}")
     array_task = args.num_shards > 1
-    if dist.is_root() and manifest_path.exists():
+    if engines.is_root() and manifest_path.exists():
         manifest_path.unlink()  # the completion file goes away until this run has finished
     workers = args.workers if args.workers is not None else cfg.run.workers
-    dist.log0(f"bert-data phase {args.phase}: {len(inputs)} shard(s) -> {out_dir} "
+    engines.log0(f"bert-data phase {args.phase}: {len(inputs)} shard(s) -> {out_dir} "
               f"(seq {job.max_seq_length}, {job.max_predictions_per_seq} predictions, dupe {job.dupe_factor}, "
-              f"{dist.size()} rank(s) x {workers} worker(s))")
+              f"{engines.size()} rank(s) x {workers} worker(s))")
     started = time.time()
     selected = [i for i in range(len(inputs)) if i % max(1, args.num_shards) == args.shard_index]
-    mine = dist.split(selected)
+    mine = engines.split(selected)
     records = run_shards(job, mine, max(1, workers))
     if array_task:
-        dist.barrier()
-        dist.log0(f"bert-data phase {args.phase}: array task {args.shard_index}/{args.num_shards} built "
+        engines.barrier()
+        engines.log0(f"bert-data phase {args.phase}: array task {args.shard_index}/{args.num_shards} built "
                   f"{len(selected)} input shard(s); a final run without --num-shards writes {manifest_path}")
         return 0
-    gathered = dist.allgather_object(records)
-    dist.barrier()
-    if not dist.is_root():
+    gathered = engines.allgather_object(records)
+    engines.barrier()
+    if not engines.is_root():
         return 0
     records = sorted((r for part in gathered for r in part), key=lambda r: r["key"]["shard"])
     for r in records:

@@ -3,7 +3,7 @@
     from norlm.bert.train.input import make_dataset, list_files
     files = list_files(Layout(work).bert_records(1))             # sorted, as in manifest.json
     ds = make_dataset(files, batch_size=32, max_seq_length=128, max_predictions_per_seq=20,
-                      is_training=True, seed=12345, rank=dist.rank(), size=dist.size(),
+                      is_training=True, seed=12345, rank=engines.rank(), size=engines.size(),
                       skip_batches=step * accumulation)
     for batch in ds: ...   # dict of int32 [B, T] / [B, P] tensors, masked_lm_weights float32,
                            # next_sentence_labels int32 [B, 1]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from norlm import dist
+from norlm import engines
 from norlm.errors import StageError
 
 
@@ -21,8 +21,8 @@ def choose_start(keeper, trainer, phase: int, pcfg, bcfg, init_checkpoint: str |
     if keeper.latest:
         keeper.restore(keeper.latest)
         saved_world = int(state.world_size.numpy())
-        if saved_world != dist.size():
-            dist.log0(f"checkpoint was written by {saved_world} worker(s), now {dist.size()}: "
+        if saved_world != engines.size():
+            engines.log0(f"checkpoint was written by {saved_world} worker(s), now {engines.size()}: "
                       "the data order restarts")
             state.input_position.assign(0)
         return f"resumed from {keeper.latest}"

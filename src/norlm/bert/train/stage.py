@@ -15,11 +15,11 @@ import sys
 import time
 from pathlib import Path
 
-from norlm import dist
+from norlm import engines
 from norlm.errors import StageError
 from norlm.files import write_json, write_run_record
 from norlm.layout import layout_of
-from norlm.signals import EXIT_INTERRUPTED, StopFlag
+from norlm.stop_signals import EXIT_INTERRUPTED, StopFlag
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -45,15 +45,15 @@ def training_dataset(files: list[str], batch_size: int, seq_len: int, max_pred: 
     from norlm.bert.train.input import make_dataset
 
     try:
-        return make_dataset(files, batch_size, seq_len, max_pred, is_training=True, seed=seed, rank=dist.rank(),
-                            size=dist.size(), skip_batches=skip_batches, shuffle_buffer=shuffle_buffer)
+        return make_dataset(files, batch_size, seq_len, max_pred, is_training=True, seed=seed, rank=engines.rank(),
+                            size=engines.size(), skip_batches=skip_batches, shuffle_buffer=shuffle_buffer)
     except ValueError as exc:
         raise StageError(str(exc)) from None
 
 
 def main(args: argparse.Namespace, cfg) -> int:
-    dist.init(cfg.run.engine)
-    dist.pin_gpu()
+    engines.init(cfg.run.engine)
+    engines.pin_gpu()
     import tensorflow as tf
 
     from norlm.bert.model import count_parameters
@@ -85,24 +85,24 @@ def main(args: argparse.Namespace, cfg) -> int:
     start_note = choose_start(keeper, trainer, phase, pcfg, bcfg, args.init_checkpoint, lay.bert_train(1))
     restored_step = int(state.global_step.numpy())
     if restored_step >= pcfg.train_steps and (out_dir / "final.json").exists() and not args.eval_dir:
-        dist.log0(f"bert-train phase {phase}: already complete at step {restored_step} ({out_dir / 'final.json'})")
+        engines.log0(f"bert-train phase {phase}: already complete at step {restored_step} ({out_dir / 'final.json'})")
         return 0
     state.phase.assign(phase)
-    state.world_size.assign(dist.size())
-    dist.broadcast_variables(trainer.all_variables())
+    state.world_size.assign(engines.size())
+    engines.broadcast_variables(trainer.all_variables())
 
     seq_len, max_pred = data.max_seq_length, data.max_predictions_per_seq
-    global_batch = pcfg.train_batch_size * pcfg.accumulation_steps * dist.size()
+    global_batch = pcfg.train_batch_size * pcfg.accumulation_steps * engines.size()
     stop_at = min(pcfg.train_steps, args.stop_at) if args.stop_at else pcfg.train_steps
-    if dist.is_root():
+    if engines.is_root():
         out_dir.mkdir(parents=True, exist_ok=True)
         write_json(out_dir / "bert_config.json", bert_cfg.to_json_dict())
         write_run_record(out_dir, cfg, "bert-train", phase=phase, precision=precision, xla=xla,
-                         workers=dist.size(), global_batch=global_batch, input_dir=str(in_dir),
+                         workers=engines.size(), global_batch=global_batch, input_dir=str(in_dir),
                          model_config=str(config_path), start=start_note, data_check=data_info)
-    dist.log0(f"bert-train phase {phase}: {start_note}; {count_parameters(trainer.model):,} parameters, "
+    engines.log0(f"bert-train phase {phase}: {start_note}; {count_parameters(trainer.model):,} parameters, "
               f"vocab {bert_cfg.vocab_size}, seq {seq_len}/{max_pred}, global batch {global_batch} "
-              f"({pcfg.train_batch_size} x {pcfg.accumulation_steps} x {dist.size()}), T={pcfg.train_steps}, "
+              f"({pcfg.train_batch_size} x {pcfg.accumulation_steps} x {engines.size()}), T={pcfg.train_steps}, "
               f"{precision}{' +XLA' if xla else ''}, {len(data.files)} files")
     batches = iter(training_dataset(data.files, pcfg.train_batch_size, seq_len, max_pred, seed,
                                     skip_batches=int(state.input_position.numpy()),
@@ -116,7 +116,7 @@ def train_loop(trainer, keeper, batches, cfg, args, bert_cfg, run: dict) -> int:
     """Updates until the phase's T (or --stop-at, or a stop signal), then the checkpoint and summary."""
     from norlm.bert.train.progress import Progress
 
-    bcfg, state, root = cfg.bert, trainer.state, dist.is_root()
+    bcfg, state, root = cfg.bert, trainer.state, engines.is_root()
     phase, out_dir, stop_at = run["phase"], run["out_dir"], run["stop_at"]
     total = bcfg.phase(phase).train_steps
     stop = StopFlag().install()
@@ -125,11 +125,11 @@ def train_loop(trainer, keeper, batches, cfg, args, bert_cfg, run: dict) -> int:
     status = "completed"
     while int(state.global_step.numpy()) < stop_at:
         t0 = time.time()
-        metrics = dist.mean_metrics(trainer.step(batches, run["seed"]))  # logs show the mean over ranks
+        metrics = engines.mean_metrics(trainer.step(batches, run["seed"]))  # logs show the mean over ranks
         progress.timed(time.time() - t0, metrics)
         step = int(state.global_step.numpy())
         if run["precision"] != "fp16" and (not metrics["applied"] or not math.isfinite(metrics["total_loss"])):
-            dist.log0(f"norlm bert-train: non-finite loss or gradient (total_loss {metrics['total_loss']}) at "
+            engines.log0(f"norlm bert-train: non-finite loss or gradient (total_loss {metrics['total_loss']}) at "
                       f"update {step + 1}; stopping without saving; last good checkpoint: {keeper.latest or 'none'}",
                       file=sys.stderr)
             return 3
@@ -147,7 +147,7 @@ def train_loop(trainer, keeper, batches, cfg, args, bert_cfg, run: dict) -> int:
 
     if root:
         keeper.save()
-    dist.barrier()  # no rank exits (and lets srun end the step) before rank 0's checkpoint is written
+    engines.barrier()  # no rank exits (and lets srun end the step) before rank 0's checkpoint is written
     final_step = int(state.global_step.numpy())
     eval_results = None
     if args.eval_dir and root and status == "completed":
@@ -159,7 +159,7 @@ def train_loop(trainer, keeper, batches, cfg, args, bert_cfg, run: dict) -> int:
                                    for k, v in eval_results.items()), flush=True)
     if status != "completed" or final_step < total:
         progress.close()
-        dist.log0(f"bert-train phase {phase}: stopped at step {final_step}/{total} ({status}); "
+        engines.log0(f"bert-train phase {phase}: stopped at step {final_step}/{total} ({status}); "
                   f"checkpoint {keeper.latest}; rerun the same command to resume")
         return 0 if status == "completed" else EXIT_INTERRUPTED
     if root:
@@ -176,7 +176,7 @@ def write_summary(keeper, bert_cfg, run: dict, progress, final_step: int, total:
     summary = {
         "phase": run["phase"], "global_step": final_step, "train_steps": total, "checkpoint": keeper.latest,
         "state": read_state(keeper.latest), "vocab_size": bert_cfg.vocab_size, "max_seq_length": run["seq_len"],
-        "max_predictions_per_seq": run["max_pred"], "global_batch": run["global_batch"], "workers": dist.size(),
+        "max_predictions_per_seq": run["max_pred"], "global_batch": run["global_batch"], "workers": engines.size(),
         "precision": run["precision"], "xla": run["xla"], "start": run["start_note"],
         "updates_this_run": final_step - progress.start_step, "seconds_this_run": progress.seconds(),
         "steady_throughput_seq_s": progress.steady_throughput(),

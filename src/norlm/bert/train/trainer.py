@@ -8,7 +8,7 @@ draws the same masks as an uninterrupted one.
 """
 from __future__ import annotations
 
-from norlm import dist
+from norlm import engines
 
 
 class Trainer:
@@ -40,7 +40,7 @@ class Trainer:
         self._apply = tf.function(self._apply_accumulated)
 
     def set_schedule(self, phase_cfg) -> None:
-        lr = phase_cfg.learning_rate * (dist.size() if self.cfg.scale_lr_by_workers else 1)
+        lr = phase_cfg.learning_rate * (engines.size() if self.cfg.scale_lr_by_workers else 1)
         self.init_lr, self.total_steps, self.warmup_steps = lr, phase_cfg.train_steps, phase_cfg.warmup_steps
 
     def all_variables(self) -> list:
@@ -58,7 +58,7 @@ class Trainer:
                              batch["masked_lm_positions"], training=True, seed=seed)
             losses = pretraining_losses(out, batch)
             scaled = losses["total_loss"] * scale / float(self.accum_steps)
-        tape = dist.distributed_tape(tape, fp16_compression=self.precision == "fp16")
+        tape = engines.distributed_tape(tape, fp16_compression=self.precision == "fp16")
         grads = tape.gradient(scaled, variables)
         grads = [tf.convert_to_tensor(g) / scale for g in grads]
         finite = tf.reduce_all([tf.reduce_all(tf.math.is_finite(g)) for g in grads])
@@ -122,7 +122,7 @@ class Trainer:
     def dropout_seed(self, run_seed: int):
         """Stateless dropout seed from (run seed, micro-batch position, rank): the same after resume."""
         position = int(self.state.input_position.numpy())
-        return self.tf.constant([run_seed, position * dist.size() + dist.rank()], self.tf.int64)
+        return self.tf.constant([run_seed, position * engines.size() + engines.rank()], self.tf.int64)
 
     def step(self, batches_iter, run_seed: int) -> dict:
         """One update (N micro-batches); returns python floats of the last micro-batch's metrics."""

@@ -1,4 +1,4 @@
-"""norlm.dist on one process and on 2 ranks under horovodrun --gloo and mpirun (MPI controller); the
+"""norlm.engines on one process and on 2 ranks under horovodrun --gloo and mpirun (MPI controller); the
 tf-distribute engine runs the same probe in tests/multiworker/test_tf_distribute.py."""
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 
 from tests.conftest import REPO, horovodrun_gloo_cmd, mpirun_cmd, norlm_env
 
-PROBE = str(Path(__file__).with_name("dist_probe.py"))
+PROBE = str(Path(__file__).with_name("engines_probe.py"))
 
 
 def _probe(cmd: list[str], out: Path) -> list[dict]:
@@ -44,14 +44,14 @@ def test_single_process_is_world_of_one(tmp_path):
 
 
 def test_engine_choice_is_reported_before_start(monkeypatch):
-    from norlm import dist
+    from norlm import engines
 
     for var in ("TF_CONFIG", "NORLM_ENGINE", "OMPI_COMM_WORLD_SIZE", "HOROVOD_SIZE", "PMI_SIZE", "SLURM_STEP_ID"):
         monkeypatch.delenv(var, raising=False)
-    assert dist.choose_engine("auto") == ("none", "auto: no launcher of several ranks, no TF_CONFIG: one process")
+    assert engines.choose_engine("auto") == ("none", "auto: no launcher of several ranks, no TF_CONFIG: one process")
     monkeypatch.setenv("TF_CONFIG", '{"cluster": {"chief": ["h:1"], "worker": ["h:2"]}, "task": {"type": "worker", "index": 0}}')
-    assert dist.choose_engine("auto") == ("tf-distribute", "auto: TF_CONFIG describes 2 workers")
-    assert dist.launcher_world() == (1, 2, 1)  # the chief is rank 0
+    assert engines.choose_engine("auto") == ("tf-distribute", "auto: TF_CONFIG describes 2 workers")
+    assert engines.launcher_world() == (1, 2, 1)  # the chief is rank 0
 
 
 @pytest.mark.slow
@@ -71,10 +71,10 @@ def test_light_init_under_mpi_uses_mpi4py(tmp_path):
     # each rank writes its own file: mpirun interleaves the ranks' stdout
     code = "\n".join([
         "import sys",
-        "from norlm import dist",
-        "dist.init_light()",
-        "line = '%d %d %s %s' % (dist.rank(), dist.size(), dist.allgather_object(dist.rank()), 'tensorflow' in sys.modules)",
-        f"open('{tmp_path}/light%d.txt' % dist.rank(), 'w').write(line)",
+        "from norlm import engines",
+        "engines.init_light()",
+        "line = '%d %d %s %s' % (engines.rank(), engines.size(), engines.allgather_object(engines.rank()), 'tensorflow' in sys.modules)",
+        f"open('{tmp_path}/light%d.txt' % engines.rank(), 'w').write(line)",
     ])
     proc = subprocess.run(mpirun_cmd(2) + [sys.executable, "-c", code], capture_output=True, text=True,
                           timeout=120, env=norlm_env(PYTHONPATH=str(REPO)), cwd=REPO)

@@ -28,8 +28,8 @@ class StopFlag:
 
     def requested_on_any_rank(self) -> bool:
         """True on every rank when any rank got a signal; a collective, so all ranks call it at the same step."""
-        from norlm import dist
+        from norlm import engines
 
-        if dist.size() == 1:
+        if engines.size() == 1:
             return self.requested
-        return float(dist.allreduce(float(self.requested), "sum")) > 0
+        return float(engines.allreduce(float(self.requested), "sum")) > 0

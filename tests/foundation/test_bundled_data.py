@@ -6,7 +6,7 @@ import shutil
 
 import pytest
 
-from norlm.bundle import fetch, git_blob_of, load_remote, verify, write_manifest
+from norlm.bundled_data import fetch, git_blob_of, load_remote, verify, write_manifest
 from tests.conftest import DATA, REPO, run_norlm
 
 

@@ -1,7 +1,7 @@
 """report.md renders paper-shaped tables, mean ± sd over seeds, gains and the protocol notes."""
 from __future__ import annotations
 
-from norlm.evaluate.report import write_report
+from norlm.evaluate.eval_report import write_report
 from norlm.layout import Layout
 from norlm.evaluate.results import fingerprint, load_entry, summarise, write_result
 
@@ -20,7 +20,7 @@ def test_summary_is_mean_and_sample_sd():
     assert abs(s["test_mean"] - 0.9) < 1e-12 and abs(s["test_sd"] - 0.1) < 1e-12 and s["seeds"] == [0, 1, 2]
 
 
-def test_report_tables(tmp_path):
+def test_graph_tables(tmp_path):
     eval_dir = tmp_path / "eval"
     header = {"kind": "bert", "model_source": "/m"}
     write_result(eval_dir / "pos" / "bert.json", {**header, "label": "BERT (this run)"}, "nob", _entry([0.95, 0.97]))

@@ -5,7 +5,7 @@ This package is the only code that knows engines or imports Horovod, mpi4py or t
 Everything else asks it for rank, size, allreduce, broadcast, gathers, barrier and the distributed
 gradient tape, so the same training loop runs under `mpirun`, `horovodrun`, `srun` (with or without
 PMI) or TF_CONFIG, and under plain `python`, where every call is a cheap no-op on a world of one.
-Which engine runs is decided by `launch.choose(run.engine)` (see `norlm info`).
+Which engine runs is decided by `detect.choose(run.engine)` (see `norlm info`).
 
 Two levels of start-up:
 * `init(engine)` - the full engine (imports TensorFlow); used by training stages.
@@ -19,14 +19,14 @@ import os
 import sys
 from typing import Any, Sequence
 
-from norlm.dist import launch as _launch
+from norlm.engines import detect as _detect
 
 
 class _State:
     engine: str = "none"  # 'none', 'horovod', 'tf-distribute' or 'mpi4py' (init_light under MPI)
     reason: str = ""
     hvd: Any = None  # horovod.tensorflow once init() ran in a multi-process Horovod job
-    tfd: Any = None  # norlm.dist.tfdist.Engine once init() ran under tf-distribute
+    tfd: Any = None  # norlm.engines.tf_distribute.Engine once init() ran under tf-distribute
     comm: Any = None  # mpi4py COMM_WORLD once init_light() ran under MPI
     pinned: str | None = None
     initialised: bool = False
@@ -43,7 +43,7 @@ STALL_TIMEOUT_S = 600
 
 def launcher_world() -> tuple[int, int, int]:
     """(rank, size, local_rank) as announced by mpirun / horovodrun / srun / TF_CONFIG, or (0, 1, 0)."""
-    for world in (_launch.mpi_world, _launch.slurm_world, _launch.tf_config_world):
+    for world in (_detect.mpi_world, _detect.slurm_world, _detect.tf_config_world):
         found = world()
         if found is not None:
             return found
@@ -62,7 +62,7 @@ def launched() -> bool:
 
 def choose_engine(requested: str = "auto") -> tuple[str, str]:
     """(engine, why) that init(requested) would start, without starting it."""
-    engine, why, _ = _launch.choose(requested)
+    engine, why, _ = _detect.choose(requested)
     return engine, why
 
 
@@ -82,10 +82,10 @@ def init(engine: str | None = "auto") -> None:
     if _state.hvd is not None or _state.tfd is not None:
         return
     global _LAUNCH
-    name, why, world = _launch.choose(engine or "auto")
+    name, why, world = _detect.choose(engine or "auto")
     _state.reason = why
     if name == "unavailable":
-        raise RuntimeError(f"norlm.dist: {why}")
+        raise RuntimeError(f"norlm.engines: {why}")
     if name == "horovod":
         fail_fast_on_dead_peer(int(os.environ.get("NORLM_STALL_TIMEOUT", STALL_TIMEOUT_S)))
         import horovod.tensorflow as hvd
@@ -93,11 +93,11 @@ def init(engine: str | None = "auto") -> None:
         hvd.init()
         _state.hvd = hvd
     elif name == "tf-distribute":
-        from norlm.dist import tfdist
+        from norlm.engines import tf_distribute as tfdist
 
         _LAUNCH = world
         _state.pinned = _pin(world[2])  # before TensorFlow starts its devices
-        _state.tfd = tfdist.Engine(world, from_tf_config=_launch.tf_config_world() is not None,
+        _state.tfd = tfdist.Engine(world, from_tf_config=_detect.tf_config_world() is not None,
                                    pinned_gpu=_state.pinned)
     else:
         _LAUNCH = (0, 1, 0)
@@ -110,7 +110,7 @@ def init_light(engine: str | None = "auto") -> None:
     if _state.initialised or not launched():
         _state.initialised = True
         return
-    name, _, _ = _launch.choose(engine or "auto")
+    name, _, _ = _detect.choose(engine or "auto")
     if name != "tf-distribute" and _under_mpi():
         from mpi4py import MPI
 
@@ -271,7 +271,7 @@ def barrier() -> None:
 def distributed_tape(tape: Any, fp16_compression: bool = False) -> Any:
     """Wrap a GradientTape so gradients are averaged over ranks (identity on one process)."""
     if _state.tfd is not None:
-        from norlm.dist.tfdist import DistributedTape
+        from norlm.engines.tf_distribute import DistributedTape
 
         return DistributedTape(tape, _state.tfd, fp16_compression)
     if _state.hvd is None:
@@ -345,7 +345,7 @@ def horovod_build() -> dict[str, Any]:
 def fail_fast_on_dead_peer(timeout_s: int = 60) -> None:
     """Ask Horovod to abort instead of waiting forever when a peer rank stops responding.
 
-    (tf-distribute: the coordination service's heartbeats do this; see norlm.dist.tfdist.)
+    (tf-distribute: the coordination service's heartbeats do this; see norlm.engines.tf_distribute.)
     """
     os.environ.setdefault("HOROVOD_STALL_CHECK_TIME_SECONDS", str(max(5, min(60, timeout_s // 2))))
     os.environ.setdefault("HOROVOD_STALL_SHUTDOWN_TIME_SECONDS", str(timeout_s))

@@ -1,4 +1,4 @@
-"""norlm.dist pieces of the multi-worker contract: GPU pinning by local rank, ordered gathers, metric means."""
+"""norlm.engines pieces of the multi-worker contract: GPU pinning by local rank, ordered gathers, metric means."""
 from __future__ import annotations
 
 import json
@@ -8,7 +8,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from norlm import dist
+from norlm import engines
 from tests.conftest import REPO, mpirun_cmd, norlm_env
 
 
@@ -40,46 +40,46 @@ def test_pin_gpu_picks_the_local_rank_gpu(fake_gpus, monkeypatch, local_rank, gp
     monkeypatch.setenv("HOROVOD_SIZE", "8")
     monkeypatch.setenv("HOROVOD_RANK", str(4 + local_rank))
     monkeypatch.setenv("HOROVOD_LOCAL_RANK", str(local_rank))
-    assert dist.launcher_world() == (4 + local_rank, 8, local_rank)
-    monkeypatch.setattr(dist, "_LAUNCH", dist.launcher_world())  # read once at import in a real run
+    assert engines.launcher_world() == (4 + local_rank, 8, local_rank)
+    monkeypatch.setattr(engines, "_LAUNCH", engines.launcher_world())  # read once at import in a real run
     calls = fake_gpus(gpus)
-    assert dist.local_rank() == local_rank
-    name = dist.pin_gpu()
+    assert engines.local_rank() == local_rank
+    name = engines.pin_gpu()
     assert name == f"/physical_device:{expected}"
     assert calls["visible"] == [(name, "GPU")] and calls["growth"] == [(name, True)]
 
 
 def test_pin_gpu_without_gpus_changes_nothing(fake_gpus):
     calls = fake_gpus(0)
-    assert dist.pin_gpu() is None
+    assert engines.pin_gpu() is None
     assert calls == {"visible": [], "growth": []}
 
 
 def test_single_process_helpers_are_identities():
-    assert dist.mean_metrics({"loss": 2.5, "applied": True}) == {"loss": 2.5, "applied": True}
-    assert dist.split_indexed(["a", "b", "c"]) == [(0, "a"), (1, "b"), (2, "c")]
-    assert dist.allgather_ordered([(1, "b"), (0, "a")]) == ["a", "b"]
+    assert engines.mean_metrics({"loss": 2.5, "applied": True}) == {"loss": 2.5, "applied": True}
+    assert engines.split_indexed(["a", "b", "c"]) == [(0, "a"), (1, "b"), (2, "c")]
+    assert engines.allgather_ordered([(1, "b"), (0, "a")]) == ["a", "b"]
 
 
 def test_init_sets_a_stall_bound_for_hung_ranks(monkeypatch):
     monkeypatch.delenv("HOROVOD_STALL_SHUTDOWN_TIME_SECONDS", raising=False)
     monkeypatch.delenv("HOROVOD_STALL_CHECK_TIME_SECONDS", raising=False)
-    dist.fail_fast_on_dead_peer(30)
+    engines.fail_fast_on_dead_peer(30)
     import os
 
     assert os.environ["HOROVOD_STALL_SHUTDOWN_TIME_SECONDS"] == "30"
     assert os.environ["HOROVOD_STALL_CHECK_TIME_SECONDS"] == "15"
-    dist.fail_fast_on_dead_peer(600)  # an explicit setting wins
+    engines.fail_fast_on_dead_peer(600)  # an explicit setting wins
     assert os.environ["HOROVOD_STALL_SHUTDOWN_TIME_SECONDS"] == "30"
 
 
 def test_two_mpi_ranks_gather_in_input_order_and_average_metrics(tmp_path):
     # each rank writes its own file: mpirun may drop a rank's last stdout line when it exits
-    code = ("import json, sys; from norlm import dist; dist.init_light(); items = list('abcde'); "
-            "mine = [(i, x.upper()) for i, x in dist.split_indexed(items)]; "
-            "m = dist.mean_metrics({'loss': float(dist.rank() + 1), 'ok': dist.rank() == 0, 'name': 'x'}); "
-            "row = [dist.rank(), [i for i, _ in mine], dist.allgather_ordered(mine), m]; "
-            "open(f'{sys.argv[1]}/rank{dist.rank()}.json', 'w').write(json.dumps(row))")
+    code = ("import json, sys; from norlm import engines; engines.init_light(); items = list('abcde'); "
+            "mine = [(i, x.upper()) for i, x in engines.split_indexed(items)]; "
+            "m = engines.mean_metrics({'loss': float(engines.rank() + 1), 'ok': engines.rank() == 0, 'name': 'x'}); "
+            "row = [engines.rank(), [i for i, _ in mine], engines.allgather_ordered(mine), m]; "
+            "open(f'{sys.argv[1]}/rank{engines.rank()}.json', 'w').write(json.dumps(row))")
     proc = subprocess.run(mpirun_cmd(2) + [sys.executable, "-c", code, str(tmp_path)], capture_output=True,
                           text=True, timeout=120, env=norlm_env(PYTHONPATH=str(REPO / "src")), cwd=REPO)
     assert proc.returncode == 0, proc.stderr[-2000:]

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from norlm.errors import warn
-from norlm.evaluate.graph.report_tables import graph_report_lines
+from norlm.evaluate.graph.graph_tables import graph_report_lines
 from norlm.evaluate.twins import gain_lines
 from norlm.layout import Layout
 from norlm.files import atomic_open, read_json
