@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from norlm.dllogger import DLLogger, parse_datetime, read_dllog, training_points
+from norlm.dllogger import DLLogger, curve_points, parse_datetime, read_dllog, split_runs, training_points
 
 # the shape of the published files (bert-recipe §2.9): metadata first, a datetime without microseconds,
 # learning_rate as a string, and the final summary with an empty step
@@ -68,7 +68,8 @@ def test_append_on_resume_writes_metadata_once(tmp_path):
     with DLLogger(path) as log:
         log.log(20, {"total_loss": 0.5})
     records = read_dllog(path)
-    assert sum(r["type"] == "METADATA" for r in records) == 12
+    assert sum(r["type"] == "METADATA" for r in records) == 12 + 1  # the declarations once, one restart marker
+    assert [r["metric"] for r in records if r["type"] == "METADATA"][-1] == "restart"
     assert [p["step"] for p in training_points(records)] == [10, 20]
 
 
@@ -78,3 +79,36 @@ def test_strict_reader_names_file_and_line(tmp_path):
     assert len(read_dllog(path)) == 1
     with pytest.raises(ValueError, match=r"bad.json: line 2"):
         read_dllog(path, strict=True)
+
+
+def _losses(log, steps, start):
+    for k, step in enumerate(steps):
+        log.log(step, {"mlm_loss": start - 0.1 * k, "nsp_loss": 0.7, "total_loss": start + 0.7 - 0.1 * k})
+
+
+def test_resumed_log_gives_one_curve_and_a_restart(tmp_path):
+    """Killed after step 50 with the last checkpoint at 20: the resumed run logs 30.. again."""
+    path = tmp_path / "dllog.json"
+    with DLLogger(path) as log:
+        _losses(log, [10, 20, 30, 40, 50], 9.0)
+    with DLLogger(path) as log:  # appending to a log with lines: the restart marker comes first
+        _losses(log, [30, 40, 60], 5.0)
+    records = read_dllog(path)
+    assert [len(run) for run in split_runs(records)] == [12 + 5, 1 + 3]
+    points, restarts = curve_points(records)
+    assert [(p["step"], p["data"]["mlm_loss"]) for p in points] == [(10, 9.0), (20, 8.9), (30, 5.0), (40, 4.9),
+                                                                  (60, 4.8)]
+    assert [r["step"] for r in restarts] == [30]
+
+
+def test_published_log_restarts_at_repeated_metadata():
+    """NVIDIA's logs repeat their metadata lines on every start; a step logged twice keeps its later line."""
+    lines = PUBLISHED.splitlines()
+    meta, logs = lines[:2], lines[2:4]
+    again = logs[1].replace('"mlm_loss": 7.5', '"mlm_loss": 7.4')
+    text = "\n".join(meta + logs + meta + [again]) + "\n"
+    records = [json.loads(line[5:]) for line in text.splitlines()]
+    assert [len(run) for run in split_runs(records)] == [4, 3]
+    points, restarts = curve_points(records)
+    assert [(p["step"], p["data"]["mlm_loss"]) for p in points] == [(10, 7.9), (20, 7.4)]
+    assert [r["step"] for r in restarts] == [20]

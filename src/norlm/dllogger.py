@@ -36,13 +36,16 @@ DEFAULT_METADATA: dict[str, dict[str, str]] = {
 }
 
 _DATETIME_FORMATS = ("%Y-%m-%d %H:%M:%S.%f", "%Y-%m-%d %H:%M:%S")
+RESTART = "restart"  # the metric name of the marker line a resumed run writes (a METADATA line)
 
 
 class DLLogger:
     """Append DLLogger lines to `path` (JSON stream) and optionally print the stdout form.
 
     Appending (not truncating) is what a resumed run needs: the log of an interrupted run keeps its
-    earlier lines, and metadata lines are written only when the file is new or empty.
+    earlier lines, and metadata lines are written only when the file is new or empty.  Appending to
+    a file that has lines writes a restart marker first (a METADATA line, so tools made for the
+    published logs skip it), from which `curve_points` starts a new run.
     """
 
     def __init__(self, path: str | os.PathLike, metadata: dict[str, dict] | None = None,
@@ -56,6 +59,8 @@ class DLLogger:
         if fresh:
             for metric, meta in (DEFAULT_METADATA if metadata is None else metadata).items():
                 self.metadata(metric, meta)
+        else:
+            self.metadata(RESTART, {"note": "the run was resumed: a step logged again replaces its earlier line"})
 
     def _times(self) -> tuple[str, str, str]:
         now = time.time()
@@ -151,3 +156,38 @@ def training_points(records: Iterable[dict]) -> list[dict]:
             continue
         out.append(record)
     return out
+
+
+def split_runs(records: Iterable[dict]) -> list[list[dict]]:
+    """Records cut into runs: a new run starts at a restart marker, or (the published NVIDIA logs,
+    which repeat their metadata on every start) at a METADATA line that follows a LOG line."""
+    runs: list[list[dict]] = [[]]
+    seen_log = False
+    for record in records:
+        meta = "metadata" in record or record.get("type") == "METADATA"
+        if meta and (record.get("metric") == RESTART or seen_log) and runs[-1]:
+            runs.append([])
+            seen_log = False
+        seen_log = seen_log or not meta
+        runs[-1].append(record)
+    return runs
+
+
+def curve_points(records: Iterable[dict]) -> tuple[list[dict], list[dict]]:
+    """One curve from a log with restarts: (training points, restarts).
+
+    A later run replaces every point of the earlier ones from its own first step on (the earlier run
+    logged those steps before its last checkpoint was lost), and within a run a step logged twice
+    keeps its later line.  Each restart is the first point of a run after the first one.
+    """
+    points: list[dict] = []
+    restarts: list[dict] = []
+    for n, run in enumerate(split_runs(records)):
+        mine = list({p["step"]: p for p in training_points(run)}.values())
+        if not mine:
+            continue
+        first = mine[0]["step"]
+        if points and n:
+            restarts.append(mine[0])
+        points = [p for p in points if p["step"] < first] + mine
+    return points, restarts

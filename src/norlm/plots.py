@@ -13,7 +13,7 @@ import os
 from pathlib import Path
 from typing import Any, Sequence
 
-from norlm.dllogger import read_dllog, training_points
+from norlm.dllogger import curve_points, read_dllog
 
 LOSSES = ("mlm_loss", "nsp_loss")
 
@@ -30,7 +30,7 @@ def load_points(paths: Sequence[str | os.PathLike]) -> list[dict[str, Any]]:
     """Training LOG points of every file, each tagged with the file index; lines without losses dropped."""
     points = []
     for index, path in enumerate(paths):
-        for rec in training_points(read_dllog(path)):
+        for rec in curve_points(read_dllog(path))[0]:  # one curve: a resumed run's repeated steps replaced
             data = rec.get("data", {})
             if not all(isinstance(data.get(k), (int, float)) for k in LOSSES):
                 continue

@@ -9,8 +9,9 @@ import csv
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from norlm import conll
+from norlm.conll import BadSentence, Sentence, Tally
 from norlm.errors import StageError, warn
-from norlm.files import open_text
 from norlm.norne_split import read_split_rows
 
 
@@ -49,18 +50,8 @@ class ReadResult:
         self.problems.extend(other.problems)
 
 
-def _warn(result: ReadResult, message: str) -> None:
-    result.skipped += 1
-    result.problems.append(message)
-    if len(result.problems) <= 10:
-        warn(f"skipped {message}")
-
-
-def _name_tag(misc: str) -> str | None:
-    for item in misc.split("|"):
-        if item.startswith("name="):
-            return item[5:]
-    return None
+NER_TYPES = ("PER", "ORG", "LOC", "GPE_LOC", "GPE_ORG", "PROD", "EVT", "DRV", "MISC")
+NER_TAGS = frozenset(["O"] + [f"{p}-{t}" for t in NER_TYPES for p in "BI"])  # NorNE's BIO tags
 
 
 def _check_path(path: Path) -> None:
@@ -68,53 +59,44 @@ def _check_path(path: Path) -> None:
         raise DataError(f"{path}: file not found")
 
 
+def _ner_tags(sentence: Sentence, required: bool) -> list[str]:
+    """The NorNE `name=` tags of a sentence ([] when it has none and none are required)."""
+    tags = sentence.misc("name")
+    if not required and all(t is None for t in tags):
+        return []
+    for tag, line in zip(tags, sentence.lines):
+        if tag is None:
+            raise BadSentence("no name= tag" + ("" if required else " (other words of the sentence have one)"), line)
+        if tag not in NER_TAGS:
+            raise BadSentence(f"unknown NER tag {tag!r} (NorNE BIO tags: O, B-/I- + {', '.join(NER_TYPES)})", line)
+    return tags
+
+
+def _read(path: Path, layout: str, checks: list, build) -> ReadResult:
+    """Records `build(sentence)` of one file; a sentence `build` rejects is skipped like a malformed one."""
+    _check_path(path)
+    tally = Tally()
+    records = conll.read_sentences(path, layout, checks, tally, require=False, convert=build)
+    return ReadResult([r for r in records if r is not None], tally.skipped, tally.problems)
+
+
 def read_conllu(path: str | Path) -> ReadResult:
     """Words, UPOS and (if present) NorNE `name=` tags of a CoNLL-U file.
 
-    Multi-word token ranges (`1-2`) and empty nodes (`1.1`) are not words and are ignored.
+    Multi-word token ranges (`1-2`) and empty nodes (`1.1`) are not words and are ignored.  UPOS
+    must be one of UD's 17 tags and NER tags NorNE's.
     """
-    path = Path(path)
-    _check_path(path)
-    result = ReadResult([])
-    words: list[str] = []
-    upos: list[str] = []
-    ner: list[str | None] = []
-    start, bad = 0, ""
+    return _read(Path(path), "conllu", [conll.tag_check("upos", conll.UPOS, "UPOS")],
+                 lambda s: TaggedSentence(s.column("form"), s.column("upos"), _ner_tags(s, False)))
 
-    def flush(lineno: int) -> None:
-        nonlocal words, upos, ner, bad
-        if words or bad:
-            if bad:
-                _warn(result, f"{path}:{start}: sentence ({bad})")
-            elif any(t is None for t in ner) and not all(t is None for t in ner):
-                _warn(result, f"{path}:{start}: sentence (name= tag missing on some words)")
-            else:
-                tags = [] if not ner or ner[0] is None else list(ner)
-                result.records.append(TaggedSentence(words, upos, tags))
-        words, upos, ner, bad = [], [], [], ""
 
-    with open_text(path) as fh:
-        lineno = 0
-        for lineno, line in enumerate(fh, 1):
-            line = line.rstrip("\n")
-            if not line.strip():
-                flush(lineno)
-                continue
-            if line.startswith("#"):
-                continue
-            if not words and not bad:
-                start = lineno
-            cols = line.split("\t")
-            if len(cols) != 10:
-                bad = bad or f"line {lineno} has {len(cols)} columns, expected 10"
-                continue
-            if "-" in cols[0] or "." in cols[0]:
-                continue
-            words.append(cols[1])
-            upos.append(cols[3])
-            ner.append(_name_tag(cols[9]))
-        flush(lineno + 1)
-    return result
+def _ndt_sentence(sentence: Sentence) -> TaggedSentence:
+    words, tags = [], []
+    for word, tag in zip(sentence.column("form"), _ner_tags(sentence, True)):
+        if word != "|":
+            words.append(word)
+            tags.append(tag)
+    return TaggedSentence(words, [], tags) if words else None
 
 
 def read_ndt(path: str | Path) -> ReadResult:
@@ -122,43 +104,7 @@ def read_ndt(path: str | Path) -> ReadResult:
 
     UD removed those markers, so dropping them makes the rebuilt train split match NorNE's UD files.
     """
-    path = Path(path)
-    _check_path(path)
-    result = ReadResult([])
-    words: list[str] = []
-    ner: list[str] = []
-    start, bad = 0, ""
-
-    def flush() -> None:
-        nonlocal words, ner, bad
-        if bad:
-            _warn(result, f"{path}:{start}: sentence ({bad})")
-        elif words:
-            result.records.append(TaggedSentence(words, [], ner))
-        words, ner, bad = [], [], ""
-
-    with open_text(path) as fh:
-        for lineno, line in enumerate(fh, 1):
-            line = line.rstrip("\n")
-            if not line.strip():
-                flush()
-                continue
-            if not words and not bad:
-                start = lineno
-            cols = line.split("\t")
-            if len(cols) != 10:
-                bad = bad or f"line {lineno} has {len(cols)} columns, expected 10"
-                continue
-            tag = _name_tag(cols[9])
-            if tag is None:
-                bad = bad or f"line {lineno} has no name= tag"
-                continue
-            if cols[1] == "|":
-                continue
-            words.append(cols[1])
-            ner.append(tag)
-        flush()
-    return result
+    return _read(Path(path), "conllx", [], _ndt_sentence)
 
 
 def read_split_table(path: str | Path) -> dict[str, dict[str, list[str]]]:
@@ -187,26 +133,42 @@ def read_ndt_split(ndt_dir: str | Path, split_table: str | Path, lang: str, spli
     return result
 
 
+def _problem(result: ReadResult, message: str) -> None:
+    result.skipped += 1
+    result.problems.append(message)
+    if len(result.problems) <= 10:
+        warn(f"{message}; row skipped")
+
+
 def read_norec_csv(path: str | Path) -> ReadResult:
-    """NoReC_sentence binary CSV (no header; `label,text`; 1 = positive, 0 = negative)."""
+    """NoReC_sentence binary CSV (no header; `label,text`; 1 = positive, 0 = negative).
+
+    Each line is one row (the files have no multi-line fields), so an unbalanced quote costs its own
+    line only instead of swallowing every later row.
+    """
     path = Path(path)
     _check_path(path)
     result = ReadResult([])
     labels = {"1": "positive", "0": "negative"}
-    with open_text(path) as fh:
-        reader = csv.reader(fh)
-        for row in reader:
-            lineno = reader.line_num
-            if len(row) != 2:
-                _warn(result, f"{path}:{lineno}: row has {len(row)} fields, expected label,text")
-                continue
-            label, text = row[0].strip(), row[1]
-            if label not in labels:
-                _warn(result, f"{path}:{lineno}: label {label!r} is not 0 or 1")
-                continue
-            words = text.split()
-            if not words:
-                _warn(result, f"{path}:{lineno}: empty text")
-                continue
+    for lineno, line in conll.file_lines(path):
+        if isinstance(line, conll.Unreadable):
+            _problem(result, f"{path}:{lineno}: {line.reason}")
+            continue
+        if not line.strip():
+            continue
+        try:
+            row = next(csv.reader([line], strict=True))
+        except csv.Error as exc:
+            _problem(result, f"{path}:{lineno}: malformed CSV row ({exc}; an unbalanced quote?)")
+            continue
+        if len(row) != 2:
+            _problem(result, f"{path}:{lineno}: row has {len(row)} fields, expected label,text")
+            continue
+        label, words = row[0].strip(), row[1].split()
+        if label not in labels:
+            _problem(result, f"{path}:{lineno}: label {label!r} is not 0 or 1")
+        elif not words:
+            _problem(result, f"{path}:{lineno}: empty text")
+        else:
             result.records.append(LabelledText(words, labels[label]))
     return result

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from tokenizers import Tokenizer
 
-from norlm.files import open_text
+from norlm import conll
 
 
 @dataclass(frozen=True)
@@ -23,26 +23,7 @@ class Treebank:
 
 def read_conllu_forms(path: str | os.PathLike) -> list[list[str]]:
     """Word forms of every sentence (multi-word token ranges and empty nodes left out)."""
-    sentences: list[list[str]] = []
-    current: list[str] = []
-    with open_text(path) as fh:
-        for number, line in enumerate(fh, start=1):
-            line = line.rstrip("\n")
-            if not line:
-                if current:
-                    sentences.append(current)
-                current = []
-                continue
-            if line.startswith("#"):
-                continue
-            cols = line.split("\t")
-            if len(cols) != 10:
-                raise ValueError(f"{path}:{number}: expected 10 tab-separated CoNLL-U columns, got {len(cols)}")
-            if cols[0].isdigit():
-                current.append(cols[1])
-    if current:
-        sentences.append(current)
-    return sentences
+    return [s.column("form") for s in conll.read_sentences(path, "conllu")]
 
 
 def treebank_name(path: Path) -> str:

@@ -42,7 +42,8 @@ def test_bad_records_are_counted_and_reported(tmp_path, capsys):
     path = tmp_path / "x.json"
     good = {"sent_id": "1-01-01", "text": "a b", "opinions": []}
     bad = {"sent_id": "1-01-02", "text": "a b", "opinions": [{"Source": [["a"], []], "Target": [[], []],
-                                                              "Polar_expression": [["b"], ["2:3"]]}]}
+                                                              "Polar_expression": [["b"], ["2:3"]],
+                                                              "Polarity": "Positive"}]}
     path.write_text(json.dumps([good, bad]))
     sents, skipped = data.read_fine(path)
     assert [s.sent_id for s in sents] == ["1-01-01"] and skipped == 1
@@ -51,5 +52,5 @@ def test_bad_records_are_counted_and_reported(tmp_path, capsys):
     with pytest.raises(DataError, match="no usable sentence"):
         data.read_fine(path)
     path.write_text("[\n{oops")
-    with pytest.raises(DataError, match=r"x.json: line 2: invalid JSON"):
+    with pytest.raises(DataError, match=r"x.json:2: invalid JSON"):
         data.read_neg(path)

@@ -111,7 +111,7 @@ def test_graph_tuples_follow_the_2021_rules():
 
 
 def test_mismatched_sentence_ids():
-    with pytest.raises(DataError, match="differ in 1 sent_id"):
+    with pytest.raises(DataError, match=r"predictions: sentence ids differ from gold: 1 extra \(s2\)"):
         ss.score_semeval2022([_rec(_op("a"))], [_rec(_op("a"), sid="s2"), _rec(_op("a"))])
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 import tarfile
 import xml.etree.ElementTree as ET
+import zlib
 from typing import IO, Iterator
 
 from norlm.corpus.inputs import Issues, open_binary, read_lines
@@ -40,7 +41,7 @@ def members(path: str, issues: Issues, suffix: str) -> Iterator[tuple[str, IO[by
             for info in tar:
                 if info.isfile() and info.name.endswith(suffix):
                     yield f"{path}!{info.name}", tar.extractfile(info)
-    except (tarfile.TarError, EOFError, OSError) as exc:
+    except (tarfile.TarError, EOFError, OSError, zlib.error) as exc:
         issues.add("truncated-file", path, None, f"{type(exc).__name__}: {exc}")
 
 
@@ -185,7 +186,7 @@ def read_xml(unit: Unit, source, cfg, issues: Issues) -> Iterator[Doc]:
                         data = raw.read()
                 else:
                     data = fh.read()
-            except (EOFError, OSError) as exc:
+            except (EOFError, OSError, zlib.error) as exc:  # a corrupt .xml.gz is counted, not fatal
                 issues.add("truncated-file", name, None, f"{type(exc).__name__}: {exc}")
                 continue
             if not data.strip():

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Iterator
 
+from norlm.conll import parse_lines
 from norlm.corpus.inputs import Issues, read_lines
 from norlm.corpus.readers import Doc, Unit
 from norlm.corpus.text import clean, detokenize
@@ -16,25 +17,13 @@ HEADLINE_MARK = "|"
 
 
 def sentences(path: str, issues: Issues, max_bytes: int) -> Iterator[list[str]]:
-    """Token lists of a CoNLL file (FORM column), one per sentence."""
-    tokens: list[str] = []
-    for lineno, line in read_lines(path, issues, "utf-8", max_bytes):
-        if not line.strip():
-            if tokens:
-                yield tokens
-            tokens = []
-            continue
-        if line.startswith("#"):
-            continue
-        cols = line.split("\t")
-        if len(cols) < 2 or not cols[0].strip().replace(".", "").replace("-", "").isdigit():
-            issues.add("malformed-conll", path, lineno, f"expected ID<TAB>FORM..., got {line[:60]!r}")
-            continue
-        if "-" in cols[0] or "." in cols[0]:
-            continue  # multi-word token ranges and empty nodes are not surface tokens
-        tokens.append(cols[1])
-    if tokens:
-        yield tokens
+    """Token lists of a CoNLL-X file (FORM column), one per sentence; a malformed sentence is
+    counted in `issues` (`malformed-conll`, with its line) and skipped."""
+    def report(line: int, what: str) -> None:
+        issues.add("malformed-conll", path, line, what)
+
+    for sentence in parse_lines(read_lines(path, issues, "utf-8", max_bytes), path, "conllx", report=report):
+        yield sentence.column("form")
 
 
 def read(unit: Unit, source, cfg, issues: Issues) -> Iterator[Doc]:

@@ -6,11 +6,12 @@ needed to convert a graph back to the dataset JSON.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from norlm.evaluate.readers import DataError
-from norlm.files import atomic_open, open_text
+from norlm import conll
+from norlm.files import atomic_open
 
 
 @dataclass
@@ -30,7 +31,13 @@ def format_arcs(entries: list[tuple[int, str]]) -> str:
     return "|".join(f"{h}:{lab}" for h, lab in entries) if entries else "_"
 
 
-def parse_arcs(cell: str, where: str) -> list[tuple[int, str]]:
+SENTIMENT_LABEL = re.compile(r"(IN:)?(holder|targ|exp-(Positive|Negative|Neutral|None))")
+NEGATION_LABEL = re.compile(r"(IN:)?(cue|scope)")
+LABELS = {"sentiment": SENTIMENT_LABEL, "negation": NEGATION_LABEL}
+
+
+def parse_arcs(cell: str, where: str, n: int | None = None, labels: re.Pattern | None = None) -> list[tuple[int, str]]:
+    """`head:label|...` -> [(head, label)]; heads checked against 0..n and labels against `labels`."""
     if cell == "_":
         return []
     out = []
@@ -38,6 +45,10 @@ def parse_arcs(cell: str, where: str) -> list[tuple[int, str]]:
         head, sep, label = part.partition(":")
         if not sep or not head.isdigit() or not label:
             raise ValueError(f"{where}: bad arc {part!r} (expected head:label)")
+        if n is not None and int(head) > n:
+            raise ValueError(f"{where}: head {head} beyond the sentence ({n} tokens)")
+        if labels is not None and not labels.fullmatch(label):
+            raise ValueError(f"{where}: unknown arc label {label!r}")
         out.append((int(head), label))
     return out
 
@@ -53,60 +64,28 @@ def write_graph_conllu(path: str | Path, sentences: list[GraphSentence]) -> None
             fh.write("\n")
 
 
-def read_graph_conllu(path: str | Path) -> tuple[list[GraphSentence], int]:
-    """Read a graph CoNLL-U file; a malformed sentence is reported (file:line) and skipped."""
-    path = Path(path)
-    out: list[GraphSentence] = []
-    skipped = 0
-    try:
-        fh = open_text(path)
-    except FileNotFoundError:
-        raise DataError(f"{path}: file not found") from None
-    meta: dict[str, str] = {}
-    rows: list[tuple[int, list[str]]] = []
-
-    def flush():
-        nonlocal skipped
-        if not rows:
-            meta.clear()
-            return
+def _graph_sentence(sentence: conll.Sentence, labels: re.Pattern | None, number: int) -> GraphSentence:
+    forms, n = sentence.column("form"), len(sentence)
+    arcs = []
+    for cell, line in zip(sentence.column("arcs"), sentence.lines):
         try:
-            forms, lemmas, upos, arcs = [], [], [], []
-            for k, (lineno, cols) in enumerate(rows):
-                where = f"{path}:{lineno}"
-                if len(cols) < 11:
-                    raise ValueError(f"{where}: {len(cols)} columns, expected 11")
-                if cols[0] != str(k + 1):
-                    raise ValueError(f"{where}: token id {cols[0]!r}, expected {k + 1}")
-                forms.append(cols[1])
-                lemmas.append(cols[2])
-                upos.append(cols[3])
-                arcs.append(parse_arcs(cols[10], where))
-            n = len(forms)
-            for lineno, cols in rows:
-                for h, _ in parse_arcs(cols[10], f"{path}:{lineno}"):
-                    if h > n:
-                        raise ValueError(f"{path}:{lineno}: head {h} beyond the sentence ({n} tokens)")
-            sid = meta.get("sent_id", str(len(out) + 1))
-            out.append(GraphSentence(sid, meta.get("text", " ".join(forms)), forms, arcs, lemmas, upos))
+            arcs.append(parse_arcs(cell, "", n, labels))
         except ValueError as exc:
-            print(f"warning: {exc}; sentence skipped")
-            skipped += 1
-        rows.clear()
-        meta.clear()
+            raise conll.BadSentence(str(exc).removeprefix(": "), line) from None
+    sid = sentence.meta.get("sent_id", str(number))
+    return GraphSentence(sid, sentence.meta.get("text", " ".join(forms)), forms, arcs, sentence.column("lemma"),
+                         sentence.column("upos"))
 
-    with fh:
-        for lineno, line in enumerate(fh, 1):
-            line = line.rstrip("\n")
-            if not line.strip():
-                flush()
-            elif line.startswith("#"):
-                key, sep, value = line[1:].partition("=")
-                if sep:
-                    meta[key.strip()] = value.strip()
-            else:
-                rows.append((lineno, line.split("\t")))
-        flush()
-    if not out:
-        raise DataError(f"{path}: no usable sentence")
-    return out, skipped
+
+def read_graph_conllu(path: str | Path, task: str | None = None) -> tuple[list[GraphSentence], int]:
+    """Read a graph CoNLL-U file; a malformed sentence is reported (FILE:LINE on stderr) and skipped.
+
+    With `task` ("sentiment" or "negation") arc labels must be that task's; ConllError (exit 2)
+    when no sentence is usable.
+    """
+    labels = LABELS[task] if task else None
+    tally = conll.Tally()
+    counter = iter(range(1, 1 << 62))
+    sentences = conll.read_sentences(path, "graph", (), tally,
+                                     convert=lambda s: _graph_sentence(s, labels, next(counter)))
+    return sentences, tally.skipped

@@ -6,15 +6,18 @@ document id plus the sentence text, never on `sent_id`.
 """
 from __future__ import annotations
 
+import gzip
 import json
+import zlib
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from norlm.errors import warn
 from norlm.evaluate.readers import DataError
-from norlm.files import open_text
 
 SPLITS = ("train", "dev", "test")
+POLARITIES = ("Positive", "Negative", "Neutral", None)
 
 
 @dataclass
@@ -62,70 +65,107 @@ def token_offsets(text: str) -> list[tuple[int, int]]:
     return spans
 
 
-def _spans(field_value, where: str) -> list[tuple[int, int, str]]:
-    if not isinstance(field_value, list) or len(field_value) != 2:
+def _spans(field_value, where: str, text: str) -> list[tuple[int, int, str]]:
+    """[[strings], ["b:e", ...]] -> [(b, e, string)], each offset pair inside the sentence text."""
+    if not isinstance(field_value, list) or len(field_value) != 2 or not all(isinstance(x, list) for x in field_value):
         raise ValueError(f"{where}: expected [[strings], [\"b:e\", ...]]")
     strings, offsets = field_value
     if len(strings) != len(offsets):
         raise ValueError(f"{where}: {len(strings)} strings but {len(offsets)} offsets")
     out = []
     for string, off in zip(strings, offsets):
-        b, e = (int(x) for x in str(off).split(":"))
+        b, sep, e = str(off).partition(":")
+        if not sep or not b.isdigit() or not e.isdigit():
+            raise ValueError(f"{where}: offset {off!r} is not \"begin:end\"")
+        b, e = int(b), int(e)
+        if not b <= e <= len(text):
+            raise ValueError(f"{where}: offset {off!r} outside the sentence (0:{len(text)})")
+        if not isinstance(string, str):
+            raise ValueError(f"{where}: span string {string!r} is not a string")
         out.append((b, e, string))
     return out
 
 
 def _load_list(path: Path) -> list:
+    """The top-level JSON list of a dataset file; bad bytes, truncation and bad JSON named with the line."""
     try:
-        with open_text(path) as fh:
-            data = json.load(fh)
+        with (gzip.open(path, "rb") if path.suffix == ".gz" else open(path, "rb")) as fh:
+            raw = fh.read()
     except FileNotFoundError:
         raise DataError(f"{path}: file not found") from None
+    except (EOFError, OSError, zlib.error) as exc:
+        raise DataError(f"{path}: truncated or corrupt file ({type(exc).__name__}: {exc})") from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        raise DataError(f"{path}:{line}: invalid UTF-8 byte 0x{raw[exc.start]:02x}") from None
+    try:
+        data = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise DataError(f"{path}: line {exc.lineno}: invalid JSON ({exc.msg})") from None
+        raise DataError(f"{path}:{exc.lineno}: invalid JSON ({exc.msg}; a truncated file?)") from None
     if not isinstance(data, list):
-        raise DataError(f"{path}: expected a JSON list of sentences")
+        raise DataError(f"{path}: expected a JSON list of sentences, found a {type(data).__name__}")
     return data
 
 
-def _check_text(rec: dict, path: Path, i: int) -> tuple[str, str]:
+def _check_text(rec, where: str) -> tuple[str, str]:
+    if not isinstance(rec, dict):
+        raise ValueError(f"{where}: a {type(rec).__name__}, expected an object with sent_id and text")
     sid, text = rec.get("sent_id"), rec.get("text")
     if not isinstance(sid, str) or not isinstance(text, str) or not text:
-        raise ValueError(f"{path}: record {i}: needs string sent_id and non-empty text")
+        raise ValueError(f"{where}: needs string sent_id and non-empty text")
     return sid, text
 
 
 def _read_records(path: Path, build) -> tuple[list[Sentence], int]:
     """Every record through `build(rec, sid, text, where)`; bad records are counted, named and skipped."""
-    from norlm.errors import warn
-
-    out, skipped = [], 0
+    out, skipped, seen = [], 0, {}
     for i, rec in enumerate(_load_list(path)):
+        where = f"{path}: record {i}"
         try:
-            sid, text = _check_text(rec, path, i)
-            out.append(build(rec, sid, text, f"{path}: record {i} ({sid})"))
-        except (ValueError, KeyError, TypeError) as exc:
-            warn(f"{exc}; record skipped")
+            sid, text = _check_text(rec, where)
+            where = f"{where} ({sid})"
+            if sid in seen:
+                raise ValueError(f"{where}: sent_id repeats record {seen[sid]}")
+            out.append(build(rec, sid, text, where))
+            seen[sid] = i
+        except KeyError as exc:
             skipped += 1
+            warn(f"{where}: missing key {exc}; record skipped")
+        except (ValueError, TypeError) as exc:
+            skipped += 1
+            warn(f"{exc}; record skipped")
     if not out:
         raise DataError(f"{path}: no usable sentence")
     return out, skipped
 
 
+def _items(rec: dict, key: str, where: str) -> list:
+    items = rec.get(key, [])
+    if not isinstance(items, list) or not all(isinstance(x, dict) for x in items):
+        raise ValueError(f"{where}: {key} must be a list of objects")
+    return items
+
+
 def _fine_sentence(rec: dict, sid: str, text: str, where: str) -> Sentence:
     ops = []
-    for j, op in enumerate(rec.get("opinions", [])):
+    for j, op in enumerate(_items(rec, "opinions", where)):
         at = f"{where} opinion {j}"
-        ops.append(Opinion(_spans(op["Source"], at + " Source"), _spans(op["Target"], at + " Target"),
-                           _spans(op["Polar_expression"], at + " Polar_expression"), op.get("Polarity")))
+        if "Polarity" not in op:
+            raise ValueError(f"{at}: missing key 'Polarity'")
+        if op["Polarity"] not in POLARITIES:
+            raise ValueError(f"{at}: unknown Polarity {op['Polarity']!r} (known: Positive, Negative, Neutral, null)")
+        ops.append(Opinion(_spans(op["Source"], at + " Source", text), _spans(op["Target"], at + " Target", text),
+                           _spans(op["Polar_expression"], at + " Polar_expression", text), op["Polarity"]))
     return Sentence(sid, text, opinions=ops, raw=rec)
 
 
 def _neg_sentence(rec: dict, sid: str, text: str, where: str) -> Sentence:
     negs = []
-    for j, neg in enumerate(rec.get("negations", [])):
+    for j, neg in enumerate(_items(rec, "negations", where)):
         at = f"{where} negation {j}"
-        negs.append(Negation(_spans(neg["Cue"], at + " Cue"), _spans(neg["Scope"], at + " Scope"),
+        negs.append(Negation(_spans(neg["Cue"], at + " Cue", text), _spans(neg["Scope"], at + " Scope", text),
                              bool(neg.get("Affixal", False))))
     return Sentence(sid, text, negations=negs, raw=rec)
 

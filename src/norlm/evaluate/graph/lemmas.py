@@ -13,6 +13,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from norlm import conll
 from norlm.files import atomic_open, open_text
 
 SOURCE_TEXT = ("form->lemma lookup from the bundled NDT (nob, then nno) and UD 2.7 dev/test lemmas: most frequent "
@@ -40,11 +41,12 @@ class Lookup:
         return sum(f in self.lemma or f.lower() in self.lemma for f in forms) / len(forms)
 
 
-def _rows(path: Path) -> list[list[str]]:
-    """(id, form, lemma, tag) of every token line."""
-    with open_text(path) as fh:
-        cols = [line.split("\t", 4) for line in fh.read().split("\n") if line and line[0].isdigit()]
-    return [c for c in cols if len(c) >= 4 and c[0].isdigit()]  # not multi-word "1-2" or empty "1.1" lines
+def _rows(path: Path, is_ud: bool) -> list[tuple[str, str, str]]:
+    """(form, lemma, tag) of every word (not multi-word "1-2" or empty "1.1" lines) of one file."""
+    rows = []
+    for sentence in conll.read_sentences(path, "conllu" if is_ud else "conllx", require=False):
+        rows += zip(sentence.column("form"), sentence.column("lemma"), sentence.column("upos" if is_ud else "cpostag"))
+    return rows
 
 
 def _sources(data_dir: Path) -> list[tuple[Path, bool]]:
@@ -64,15 +66,14 @@ def build_lookup(data_dir: str | Path) -> Lookup:
     first_seen: dict[tuple[str, str], int] = {}
     sources = _sources(Path(data_dir))
     for rank, (path, is_ud) in enumerate(sources):
-        for cols in _rows(path):
-            form, lemma = cols[1], cols[2]
+        for form, lemma, tag in _rows(path, is_ud):
             lower = form.lower()
             for key in (form, lower) if lower != form else (form,):
                 lemma_counts[key][lemma] += 1
                 if (key, lemma) not in first_seen:
                     first_seen[key, lemma] = rank
                 if is_ud:
-                    upos_counts[key][cols[3]] += 1
+                    upos_counts[key][tag] += 1
 
     def best(counter: Counter, key: str) -> str:
         return min(counter, key=lambda v: (-counter[v], first_seen.get((key, v), 0), v))

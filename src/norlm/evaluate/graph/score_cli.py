@@ -49,7 +49,7 @@ def load_graphs(path: str, encoding: str) -> list:
         check_encoding(encoding)
         sents, _ = read_fine(path)
         return [GraphSentence(s.sent_id, s.text, s.tokens, sentiment_graph(s, encoding)) for s in sents]
-    return read_graph_conllu(path)[0]
+    return read_graph_conllu(path, task="sentiment")[0]
 
 
 def load_json(path: str, encoding: str) -> list[dict]:
@@ -62,15 +62,16 @@ def load_json(path: str, encoding: str) -> list[dict]:
     from norlm.evaluate.graph.decode import graph_to_opinions
 
     return [{"sent_id": g.sent_id, "text": g.text, "opinions": graph_to_opinions(g.text, g.arcs, encoding)}
-            for g in read_graph_conllu(path)[0]]
+            for g in read_graph_conllu(path, task="sentiment")[0]]
 
 
 def score_sentiment_files(gold: str, pred: str, scorer: str, encoding: str) -> dict:
     from norlm.evaluate.graph import score_sentiment as ss
 
+    names = (str(gold), str(pred))
     if scorer == "norlm2021":
-        return ss.score_norlm2021(load_graphs(gold, encoding), load_graphs(pred, encoding))
-    return ss.score_semeval2022(load_json(gold, encoding), load_json(pred, encoding))
+        return ss.score_norlm2021(load_graphs(gold, encoding), load_graphs(pred, encoding), names)
+    return ss.score_semeval2022(load_json(gold, encoding), load_json(pred, encoding), names)
 
 
 SA_NAMES = (("holder_f1", "Holder F1"), ("target_f1", "Target F1"), ("expression_f1", "Exp. F1"),

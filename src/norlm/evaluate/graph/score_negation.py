@@ -17,8 +17,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from norlm.conll import ConllError, Unreadable, file_lines
 from norlm.evaluate.readers import DataError
-from norlm.files import open_text
 
 _ABBREV = re.compile(r"^(\w+)\.", re.ASCII)
 _WORD = re.compile(r"\w", re.ASCII)
@@ -35,15 +35,13 @@ class _Neg:
 
 
 def read_starsem(path: str | Path) -> list[list[tuple[int, list[str]]]]:
-    """Sentences as lists of (line number, columns)."""
-    try:
-        fh = open_text(path)
-    except FileNotFoundError:
-        raise DataError(f"{path}: file not found") from None
+    """Sentences as lists of (line number, columns); an unreadable line or a bad column count is an error."""
     sents, cur = [], []
-    with fh:
-        for lineno, line in enumerate(fh, 1):
-            line = line.rstrip("\n").strip()
+    try:
+        for lineno, line in file_lines(path):
+            if isinstance(line, Unreadable):
+                raise DataError(f"{path}:{lineno}: {line.reason}")
+            line = line.strip()
             if not line:
                 if cur:
                     sents.append(cur)
@@ -52,10 +50,46 @@ def read_starsem(path: str | Path) -> list[list[tuple[int, list[str]]]]:
             cols = line.split("\t")
             if len(cols) < 8 or (len(cols) > 8 and (len(cols) - 7) % 3 != 0):
                 raise DataError(f"{path}:{lineno}: {len(cols)} columns; expected 8 (***) or 7 + 3 per negation")
+            if not cols[2].isdigit():
+                raise DataError(f"{path}:{lineno}: token index {cols[2]!r} is not a number")
+            if cur and cols[1] != cur[0][1][1]:
+                raise DataError(f"{path}:{lineno}: sentence id {cols[1]!r} inside sentence {cur[0][1][1]!r} "
+                                "(a blank line missing?)")
             cur.append((lineno, cols))
+    except ConllError as exc:
+        raise DataError(str(exc)) from None
     if cur:
         sents.append(cur)
+    if not sents:
+        raise DataError(f"{path}: no sentence (an empty file?)")
     return sents
+
+
+def pair_by_id(gold: list, system: list, gold_path, system_path) -> list[tuple]:
+    """(gold, system) sentences paired by sentence id (repeated ids in order), in gold order; missing
+    or extra ids are an error that names them."""
+    pool: dict[str, list] = defaultdict(list)
+    for sent in system:
+        pool[sent[0][1][1]].append(sent)
+    pairs, missing = [], []
+    for sent in gold:
+        bucket = pool.get(sent[0][1][1])
+        if bucket:
+            pairs.append((sent, bucket.pop(0)))
+        else:
+            missing.append(sent[0][1][1])
+    extra = [sid for sid, left in pool.items() for _ in left]
+    if missing or extra:
+        raise DataError(f"{system_path}: sentence ids differ from {gold_path}: " + id_difference(missing, extra))
+    return pairs
+
+
+def id_difference(missing: list[str], extra: list[str], shown: int = 5) -> str:
+    """`3 missing (a, b, c); 1 extra (d)`, at most `shown` ids of each."""
+    def part(ids, what):
+        more = f", ... {len(ids) - shown} more" if len(ids) > shown else ""
+        return f"{len(ids)} {what} ({', '.join(map(str, ids[:shown]))}{more})" if ids else ""
+    return "; ".join(p for p in (part(missing, "missing"), part(extra, "extra")) if p)
 
 
 def _negations(rows, pos: list[str], path, counts: dict, side: str) -> list[_Neg]:
@@ -205,11 +239,9 @@ ROWS = (  # key, label, gold count, system count, tp, fp, fn, B variant
 def score_starsem(gold_path: str | Path, system_path: str | Path) -> dict:
     """Score a system *SEM file against the gold one; a dict with one entry per table row."""
     gold, system = read_starsem(gold_path), read_starsem(system_path)
-    if len(gold) != len(system):
-        raise DataError(f"{system_path}: {len(system)} sentences, but {gold_path} has {len(gold)}")
     c: dict[str, int] = defaultdict(int)
     n_neg_sents = n_err = n_err_neg = 0
-    for gs, ss in zip(gold, system):
+    for gs, ss in pair_by_id(gold, system, gold_path, system_path):
         if len(gs) != len(ss):
             raise DataError(f"{system_path}:{ss[0][0]}: sentence has {len(ss)} tokens, gold ({gold_path}:{gs[0][0]}) "
                             f"has {len(gs)}")

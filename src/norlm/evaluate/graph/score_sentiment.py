@@ -1,13 +1,16 @@
 """The two structured-sentiment scorers: the NorLM-era one (`norlm2021`) and SemEval-2022's (`semeval2022`).
 
 norlm2021 re-implements the sentiment-graph repository's `F1_scorer.py` on graph CoNLL-U of one
-encoding: token-level Holder/Target/Expression F1 (files zipped in order), Targeted F1, unlabelled
+encoding: token-level Holder/Target/Expression F1 (the original zipped the files in order; here sentences
+are paired by sent_id, which gives its numbers whenever the orders agree), Targeted F1, unlabelled
 and labelled arc F1 and the sentiment-tuple F1s.  Its conventions are kept: the tuple weights
 divide by the *other* tuple's span sizes and take the first overlapping tuple; the tuple
 denominator is (sum of weights + unmatched).  Two deliberate changes make it deterministic: tuples
 are deduplicated in first-seen order (the original took a Python set's order, which moves SF1 by
 up to ~0.05 with PYTHONHASHSEED), and targeted-F1 keys sort the target tokens.  Empty inputs give
 0 instead of a ZeroDivisionError.
+
+Both pair gold and predicted sentences by sent_id; missing, extra or repeated ids are an error.
 
 semeval2022 re-implements SemEval-2022 Task 10's `evaluate.py` on dataset JSON: tuples of token
 sets per opinion, the best overlapping tuple's weight with the tuple's own span sizes as
@@ -32,7 +35,27 @@ def _edges(sentence) -> list[tuple[int, int, str]]:
     return [(t + 1, h, lab) for t, entries in enumerate(sentence.arcs) for h, lab in entries]
 
 
+def paired(gold: list, pred: list, sid, names: tuple[str, str] = ("gold", "predictions")) -> list[tuple]:
+    """(gold, predicted) sentences paired by `sid(sentence)`, in gold order.  Repeated, missing or extra
+    ids are an error that names them (and both files)."""
+    from norlm.evaluate.graph.score_negation import id_difference
+
+    for items, name in ((gold, names[0]), (pred, names[1])):
+        ids = [sid(x) for x in items]
+        repeated = sorted({i for i in ids if ids.count(i) > 1}) if len(set(ids)) < len(ids) else []
+        if repeated:
+            raise DataError(f"{name}: sentence id(s) repeated: {', '.join(map(str, repeated[:5]))}")
+    by_id = {sid(x): x for x in pred}
+    gold_ids = {sid(x) for x in gold}
+    missing = [sid(x) for x in gold if sid(x) not in by_id]
+    extra = [sid(x) for x in pred if sid(x) not in gold_ids]
+    if missing or extra:
+        raise DataError(f"{names[1]}: sentence ids differ from {names[0]}: {id_difference(missing, extra)}")
+    return [(x, by_id[sid(x)]) for x in gold]
+
+
 def span_f1(gold, pred, kind: str) -> float:
+    """Token-level F1 of one element (holder / targ / exp) over sentences paired in order."""
     tp = fp = fn = 0
     for gs, ps in zip(gold, pred):
         for ga, pa in zip(gs.arcs, ps.arcs):
@@ -169,13 +192,16 @@ def tuple_f1_2021(gold: dict, pred: dict, keep_polarity: bool) -> float:
     return 2 * prec * rec / (prec + rec) if prec + rec else 0.0
 
 
-def score_norlm2021(gold: list, pred: list) -> dict:
-    """All eight metrics (percent) from gold and predicted GraphSentence lists of one encoding."""
+def score_norlm2021(gold: list, pred: list, names: tuple[str, str] = ("gold", "predictions")) -> dict:
+    """All eight metrics (percent) from gold and predicted GraphSentence lists of one encoding, paired
+    by sent_id (the original zipped the files in order: the same numbers when the orders agree)."""
+    pairs = paired(gold, pred, lambda s: s.sent_id, names)
+    for g, p in pairs:
+        if len(g) != len(p):
+            raise DataError(f"{names[1]}: sentence {p.sent_id} has {len(p)} tokens, {names[0]} has {len(g)}")
+    gold, pred = [g for g, _ in pairs], [p for _, p in pairs]
     gd = {s.sent_id: _edges(s) for s in gold}
     pd = {s.sent_id: _edges(s) for s in pred}
-    if set(gd) != set(pd):
-        missing = sorted(set(gd) ^ set(pd))
-        raise DataError(f"gold and predicted sentences differ in {len(missing)} sent_id(s), e.g. {missing[:3]}")
     return {"holder_f1": 100 * span_f1(gold, pred, "holder"), "target_f1": 100 * span_f1(gold, pred, "targ"),
             "expression_f1": 100 * span_f1(gold, pred, "exp"), "targeted_f1": 100 * targeted_f1(gd, pd),
             "uf1": 100 * _arc_f1(gd, pd, False), "lf1": 100 * _arc_f1(gd, pd, True),
@@ -203,13 +229,14 @@ def json_tuples(record: dict) -> list[tuple]:
              _token_set(op["Polar_expression"][1], spans), op["Polarity"]) for op in record.get("opinions", [])]
 
 
-def score_semeval2022(gold_json: list[dict], pred_json: list[dict]) -> dict:
-    """SF1 (and NSF1, polarity ignored) in percent, from dataset-format JSON lists."""
-    gold = {r["sent_id"]: json_tuples(r) for r in gold_json}
-    pred = {r["sent_id"]: json_tuples(r) for r in pred_json}
-    if set(gold) != set(pred):
-        missing = sorted(set(gold) ^ set(pred))
-        raise DataError(f"gold and predicted sentences differ in {len(missing)} sent_id(s), e.g. {missing[:3]}")
+def score_semeval2022(gold_json: list[dict], pred_json: list[dict], names: tuple[str, str] = ("gold", "predictions")) -> dict:
+    """SF1 (and NSF1, polarity ignored) in percent, from dataset-format JSON lists paired by sent_id."""
+    pairs = paired(gold_json, pred_json, lambda r: r["sent_id"], names)
+    for g, p in pairs:
+        if g["text"] != p["text"]:
+            raise DataError(f"{names[1]}: sentence {p['sent_id']} has another text than in {names[0]}")
+    gold = {g["sent_id"]: json_tuples(g) for g, _ in pairs}
+    pred = {p["sent_id"]: json_tuples(p) for _, p in pairs}
 
     def f1(keep_polarity: bool) -> float:
         def side(src, other):
