@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from norlm.conll import read_sentences
 from tests.conftest import DATA, run_norlm
 
 PUBLISHED = DATA / "norbert_vocab" / "norwegian_wordpiece_vocab_30k.txt"
@@ -19,11 +20,8 @@ def norec_sentences(split: str) -> list[str]:
 
 
 def ud_texts(split: str = "test") -> list[str]:
-    out = []
-    for path in sorted((DATA / "ud27").glob(f"*/*-{split}.conllu.gz")):
-        with gzip.open(path, "rt", encoding="utf-8") as fh:
-            out += [line[len("# text = "):].rstrip("\n") for line in fh if line.startswith("# text = ")]
-    return out
+    """The `# text =` line of every sentence (read by norlm.conll, the project's one CoNLL reader)."""
+    return [s.meta["text"] for path in sorted((DATA / "ud27").glob(f"*/*-{split}.conllu.gz")) for s in read_sentences(path)]
 
 
 def write_shard(path: Path, documents: list[list[str]]) -> Path:

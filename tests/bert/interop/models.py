@@ -4,12 +4,12 @@ initialised BERT, and that BERT exported once per session."""
 from __future__ import annotations
 
 import csv
-import gzip
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from norlm.conll import read_sentences
 from tests.conftest import DATA
 
 TINY = dict(vocab_size=0, hidden_size=32, num_hidden_layers=2, num_attention_heads=4, intermediate_size=64,
@@ -23,11 +23,8 @@ def norec_sentences(split: str) -> list[str]:
 
 
 def ud_sentences() -> list[str]:
-    out = []
-    for path in sorted((DATA / "ud27").glob("*/*-test.conllu.gz")):
-        with gzip.open(path, "rt", encoding="utf-8") as fh:
-            out += [line[len("# text = "):].rstrip("\n") for line in fh if line.startswith("# text = ")]
-    return out
+    """The `# text =` line of every sentence (read by norlm.conll, the project's one CoNLL reader)."""
+    return [s.meta["text"] for path in sorted((DATA / "ud27").glob("*/*-test.conllu.gz")) for s in read_sentences(path)]
 
 
 @pytest.fixture(scope="session")
