@@ -101,7 +101,15 @@ def test_report_with_published_vocab(tmp_path):
                      "norbert_vocab/norwegian_wordpiece_vocab_30k.txt", "vocab.eval_glob="
                      "ud27/UD_Norwegian-Nynorsk/*-test.conllu.gz", "vocab.max_lines=1500", work=tmp_path)
     report = json.loads((tmp_path / "vocab" / "report.json").read_text(encoding="utf-8"))
-    assert report["corpus"]["lines"] == 1500  # vocab.max_lines stops both passes
+    assert report["corpus"]["lines"] == 1500  # vocab.max_lines: a uniform sample of 1500 lines, both passes
+    trained_on = report["corpus"]["trained_on"]
+    assert trained_on["method"].startswith("uniform random sample") and trained_on["lines"] == 1500
+    n_norec = len(norec_sentences("train"))
+    assert trained_on["of_lines"] == n_norec + 150 and trained_on["seed"] == 12345
+    per_shard = trained_on["per_shard"]  # both sources, in proportion (not the first 1500 lines)
+    assert sum(per_shard.values()) == 1500 and per_shard["wiki-nn-0000.txt.gz"] > 0
+    assert abs(per_shard["wiki-nn-0000.txt.gz"] - 1500 * 150 / (n_norec + 150)) < 30
+    assert "trained on a uniform random sample of 1,500" in proc.stdout
     published = report["vocabularies"]["NorBERT (published)"]
     assert published["checks"]["unreachable_total"] == 4384 and published["checks"]["empty_lines"] == [32920]
     nn = published["fertility"]["Nynorsk"]

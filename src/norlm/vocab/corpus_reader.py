@@ -2,6 +2,12 @@
 
 Shards can be far larger than memory at full scale, so lines are yielded one at a time.  A line
 that is not valid UTF-8 is reported with its file and line number, counted and skipped.
+
+`vocab.max_lines = N` trains on a uniform seeded sample of N lines of the whole corpus (every
+shard and source alike, not the first N lines, which would all come from the first source in
+config order): a first pass counts the non-blank lines of each shard, the sample sizes per shard
+are drawn from the multivariate hypergeometric distribution, and each shard's lines are then
+chosen without replacement.  The same seed gives the same sample in both passes and every run.
 """
 from __future__ import annotations
 
@@ -12,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
 
+import numpy as np
 
 from norlm.errors import StageError, warn
 
@@ -47,13 +54,62 @@ def _open_binary(path: Path):
     return gzip.open(path, "rb") if path.name.endswith(".gz") else open(path, "rb")
 
 
-def iter_lines(shards: list[Path], stats: ReadStats, max_lines: int = 0, warn_limit: int = 10) -> Iterator[str]:
-    """Yield every non-empty line (stripped) of the shards in order, filling `stats` as it goes."""
+def count_lines(shards: list[Path]) -> list[int]:
+    """Non-blank lines of each shard (the population the sample is drawn from)."""
+    counts = []
     for path in shards:
+        with _open_binary(path) as fh:
+            counts.append(sum(1 for raw in fh if raw.strip()))
+    return counts
+
+
+@dataclass
+class Sample:
+    """Which non-blank lines of each shard to read: all, or sorted line numbers (0-based)."""
+
+    seed: int
+    lines: int  # lines in the sample
+    population: int  # non-blank lines of the corpus
+    chosen: list[np.ndarray | None]  # per shard; None = every line
+
+    def describe(self, shards: list[Path]) -> dict:
+        """For the vocabulary report: what the vocabulary was trained on."""
+        every = all(c is None for c in self.chosen)
+        return {"method": "all lines" if every else "uniform random sample of lines across all shards",
+                "seed": self.seed, "lines": self.lines, "of_lines": self.population,
+                "per_shard": {p.name: (None if c is None else int(c.size)) for p, c in zip(shards, self.chosen)}}
+
+
+def plan_sample(shards: list[Path], max_lines: int, seed: int) -> Sample:
+    """A uniform sample of `max_lines` non-blank lines over all shards (all lines when 0 or more)."""
+    counts = count_lines(shards)
+    total = sum(counts)
+    if not max_lines or max_lines >= total:
+        return Sample(seed, total, total, [None] * len(shards))
+    rng = np.random.default_rng([seed, 28])
+    per_shard = rng.multivariate_hypergeometric(np.array(counts, dtype=np.int64), max_lines)
+    chosen = [np.sort(rng.choice(c, size=int(k), replace=False)) for c, k in zip(counts, per_shard)]
+    return Sample(seed, max_lines, total, chosen)
+
+
+def iter_lines(shards: list[Path], stats: ReadStats, max_lines: int = 0, warn_limit: int = 10,
+               sample: Sample | None = None) -> Iterator[str]:
+    """Yield every non-empty line (stripped) of the shards in order, or only the lines of `sample`,
+    filling `stats` as it goes (`max_lines` stops after that many lines: tests and quick looks)."""
+    for s_idx, path in enumerate(shards):
         stats.files += 1
         in_document = False
+        wanted = sample.chosen[s_idx] if sample is not None else None
+        if wanted is not None and wanted.size == 0:
+            continue
+        keep = set(wanted.tolist()) if wanted is not None else None
+        index = -1
         with _open_binary(path) as fh:
             for number, raw in enumerate(fh, start=1):
+                if raw.strip():
+                    index += 1
+                    if keep is not None and index not in keep:
+                        continue
                 try:
                     line = raw.decode("utf-8").strip()
                 except UnicodeDecodeError as exc:

@@ -32,11 +32,20 @@ def _row(label: str, values: list[str]) -> str:
     return f"{label:<32}" + "".join(f"{v:>22}" for v in values)
 
 
+def _trained_on(corpus: dict) -> str:
+    """One line saying which text the vocabulary was trained on (all lines, or which sample)."""
+    t = corpus.get("trained_on")
+    if not t or t["lines"] == t["of_lines"]:
+        return f"trained on all {corpus['lines']:,} lines of {len(corpus['shards'])} shard(s)"
+    return (f"trained on a uniform random sample of {t['lines']:,} of {t['of_lines']:,} lines across "
+            f"{len(corpus['shards'])} shard(s) (vocab.max_lines, seed {t['seed']})")
+
+
 def format_report(report: dict) -> str:
     """Printed table: one column per vocabulary."""
     names = list(report["vocabularies"])
     vocabs = [report["vocabularies"][n] for n in names]
-    lines = [_row("", names)]
+    lines = [_trained_on(report["corpus"]), _row("", names)]
     checks = [v["checks"] for v in vocabs]
     for label, key in [("lines (ids)", "lines"), ("distinct entries", "distinct_entries")]:
         lines.append(_row(label, [f"{c[key]:,}" for c in checks]))

@@ -23,7 +23,9 @@ class VocabConfig:
     # characters always in the alphabet (counted in limit_alphabet), seen in the corpus or not
     always_include: str = ("!\"#$%&'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[\\]^_`"
                            "abcdefghijklmnopqrstuvwxyz{|}~ÆØÅæøåÉéÈèÊêÓóÒòÔôÜüÄäÖö«»–—‘’“”§°")
-    max_lines: int = 0  # train on the first N non-empty corpus lines (0 = all)
+    # train on a uniform seeded sample of N non-blank corpus lines across all shards and sources
+    # (0 = all); bounds the trainer's memory by the sample, not the corpus (see vocab/corpus_reader.py)
+    max_lines: int = 0
     eval_glob: str = "ud27/UD_Norwegian-*/*-test.conllu.gz"  # report text, under run.data_dir
     reference_vocab: str = "norbert_vocab/norwegian_wordpiece_vocab_30k.txt"  # compared in the report ("" = none)
 

@@ -36,16 +36,70 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="leave the published NorBERT vocabulary out of the report")
 
 
+def _count_pass(shards, sample, vc, corpus_dir):
+    """Pass 1: characters, lines, documents (and bad lines, reported with file and line) -> alphabet."""
+    from tqdm import tqdm
+
+    from norlm.vocab.corpus_reader import ReadStats, choose_alphabet, iter_lines
+
+    chars: Counter[str] = Counter()
+    stats = ReadStats()
+    for line in tqdm(iter_lines(shards, stats, sample=sample), desc="vocab: counting characters",
+                     unit=" lines", mininterval=2, disable=None):
+        chars.update(line)
+    if stats.lines == 0:
+        raise StageFailure(f"no text in the {len(shards)} corpus shard(s) under {corpus_dir} "
+                           f"({stats.skipped} unreadable line(s) skipped): nothing to train on")
+    alphabet = choose_alphabet(chars, vc.character_coverage, vc.limit_alphabet, vc.always_include)
+    what = "" if sample.lines == sample.population else f" (a uniform sample of {sample.population:,} lines)"
+    print(f"norlm vocab: {stats.lines:,} lines{what}, {stats.documents:,} documents, "
+          f"{stats.characters:,} characters in {len(shards)} shard(s); alphabet {len(alphabet)} characters",
+          file=sys.stderr)
+    return alphabet, stats
+
+
+def _report(cfg, method, tokens, alphabet, corpus_dir, shards, sample, count_stats, dropped, seconds,
+            staging, no_reference) -> dict:
+    """report.json's content: settings, what the vocabulary was trained on, checks and fertility."""
+    from norlm.vocab.fertility import read_treebanks
+    from norlm.vocab.report import describe_vocab
+
+    vc = cfg.vocab
+    data_dir = repo_path(cfg.run.data_dir)
+    treebank_paths = sorted(data_dir.glob(vc.eval_glob)) if vc.eval_glob else []
+    treebanks = read_treebanks(treebank_paths)
+    vocabularies = {"ours": describe_vocab(staging, treebanks)}
+    reference = data_dir / vc.reference_vocab if vc.reference_vocab else None
+    if reference and not no_reference:
+        if reference.is_file():
+            vocabularies["NorBERT (published)"] = describe_vocab(reference, treebanks)
+        else:
+            warn(f"reference vocabulary {reference} not found; left out of the report")
+    ours = vocabularies["ours"]["checks"]
+    if ours["problems"]:
+        raise StageFailure(f"the new vocabulary failed its own checks: {'; '.join(ours['problems'])}")
+    return {
+        "method": method, "size_requested": vc.size, "size": len(tokens), "unused": vc.unused,
+        "min_frequency": vc.min_frequency, "alphabet_size": len(alphabet),
+        "character_coverage": vc.character_coverage, "limit_alphabet": vc.limit_alphabet,
+        "corpus": {"dir": str(corpus_dir), "shards": [p.name for p in shards], "lines": count_stats.lines,
+                   "documents": count_stats.documents, "characters": count_stats.characters,
+                   "skipped_lines": count_stats.skipped, "skipped_examples": count_stats.skipped_examples,
+                   "trained_on": sample.describe(shards), "max_lines": vc.max_lines},
+        "dropped_while_converting": dropped,
+        "seconds": seconds,
+        "eval_text": [str(p) for p in treebank_paths],
+        "vocabularies": vocabularies,
+    }
+
+
 def main(args: argparse.Namespace, cfg) -> int:
     vc = cfg.vocab
     method = args.method or vc.method
     os.environ.setdefault("RAYON_NUM_THREADS", str(max(1, cfg.run.workers)))
-    from tqdm import tqdm
-
     from norlm.files import atomic_path, write_json, write_run_record
-    from norlm.vocab.corpus_reader import ReadStats, choose_alphabet, find_shards, iter_lines
-    from norlm.vocab.fertility import read_treebanks
-    from norlm.vocab.report import describe_vocab, format_report
+    from norlm.vocab.corpus_reader import ReadStats, find_shards, iter_lines, plan_sample
+    from norlm.vocab.report import format_report
     from norlm.vocab.tokenizer import build_tokenizer
     from norlm.vocab.train import assemble, learn_entries, special_block
     from norlm.vocab.vocab_file import write_vocab
@@ -57,31 +111,16 @@ def main(args: argparse.Namespace, cfg) -> int:
     n_learned = vc.size - len(special_block(vc.unused))
     if n_learned <= 0:
         raise StageError(f"{cfg.source}: vocab.size={vc.size} leaves no room after {vc.unused} [unused] and 5 specials")
-
-    # pass 1: characters, lines, documents (and bad lines, reported with file and line)
     started = time.time()
-    chars: Counter[str] = Counter()
-    count_stats = ReadStats()
-    for line in tqdm(iter_lines(shards, count_stats, vc.max_lines), desc="vocab: counting characters",
-                     unit=" lines", mininterval=2, disable=None):
-        chars.update(line)
-    if count_stats.lines == 0:
-        raise StageFailure(f"no text in the {len(shards)} corpus shard(s) under {corpus_dir} "
-                           f"({count_stats.skipped} unreadable line(s) skipped): nothing to train on")
-    alphabet = choose_alphabet(chars, vc.character_coverage, vc.limit_alphabet, vc.always_include)
-    print(f"norlm vocab: {count_stats.lines:,} lines, {count_stats.documents:,} documents, "
-          f"{count_stats.characters:,} characters in {len(shards)} shard(s); alphabet {len(alphabet)} characters",
-          file=sys.stderr)
-
+    sample = plan_sample(shards, vc.max_lines, cfg.run.seed)
+    alphabet, count_stats = _count_pass(shards, sample, vc, corpus_dir)
     try:
         assemble([], alphabet, vc.size, vc.unused)  # fails now, not after training, if the size is too small
     except ValueError as exc:
         raise StageError(f"{cfg.source}: {exc}") from None
 
-    # pass 2: training
-    train_stats = ReadStats()
-    counted = time.time()
-    entries, dropped = learn_entries(method, iter_lines(shards, train_stats, vc.max_lines), alphabet, n_learned,
+    counted = time.time()  # pass 2: training
+    entries, dropped = learn_entries(method, iter_lines(shards, ReadStats(), sample=sample), alphabet, n_learned,
                                      vc.min_frequency, length=count_stats.lines)
     tokens = assemble(entries, alphabet, vc.size, vc.unused)
     trained = time.time()
@@ -97,32 +136,9 @@ def main(args: argparse.Namespace, cfg) -> int:
         tokenizer = build_tokenizer(staging)
         with atomic_path(out / "tokenizer.json") as tmp:
             tokenizer.save(str(tmp), pretty=True)
-
-        data_dir = repo_path(cfg.run.data_dir)
-        treebank_paths = sorted(data_dir.glob(vc.eval_glob)) if vc.eval_glob else []
-        treebanks = read_treebanks(treebank_paths)
-        vocabularies = {"ours": describe_vocab(staging, treebanks)}
-        reference = data_dir / vc.reference_vocab if vc.reference_vocab else None
-        if reference and not args.no_reference:
-            if reference.is_file():
-                vocabularies["NorBERT (published)"] = describe_vocab(reference, treebanks)
-            else:
-                warn(f"reference vocabulary {reference} not found; left out of the report")
-        ours = vocabularies["ours"]["checks"]
-        if ours["problems"]:
-            raise StageFailure(f"the new vocabulary failed its own checks: {'; '.join(ours['problems'])}")
-        report = {
-            "method": method, "size_requested": vc.size, "size": len(tokens), "unused": vc.unused,
-            "min_frequency": vc.min_frequency, "alphabet_size": len(alphabet),
-            "character_coverage": vc.character_coverage, "limit_alphabet": vc.limit_alphabet,
-            "corpus": {"dir": str(corpus_dir), "shards": [p.name for p in shards], "lines": count_stats.lines,
-                       "documents": count_stats.documents, "characters": count_stats.characters,
-                       "skipped_lines": count_stats.skipped, "skipped_examples": count_stats.skipped_examples},
-            "dropped_while_converting": dropped,
-            "seconds": {"counting": round(counted - started, 2), "training": round(trained - counted, 2)},
-            "eval_text": [str(p) for p in treebank_paths],
-            "vocabularies": vocabularies,
-        }
+        seconds = {"counting": round(counted - started, 2), "training": round(trained - counted, 2)}
+        report = _report(cfg, method, tokens, alphabet, corpus_dir, shards, sample, count_stats, dropped, seconds,
+                         staging, args.no_reference)
         write_json(out / "report.json", report)
         print(format_report(report))
         write_run_record(out, cfg, "vocab", method=method, seconds=report["seconds"])
