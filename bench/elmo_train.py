@@ -41,16 +41,11 @@ GPUS = (("GH200 (H100 part, FP32 non-tensor 67 TFLOP/s, TF32 tensor 495)", 67e12
 
 
 def model_flops_per_token(options: dict, n_sampled: int) -> float:
-    """Training FLOPs per token (forward MACs × 2 × 3 for forward + backward), every token through the CNN."""
-    cnn, lstm = options["char_cnn"], options["lstm"]
-    c, d = cnn["max_characters_per_token"], cnn["embedding"]["dim"]
-    nf = sum(n for _, n in cnn["filters"])
-    p, h = lstm["projection_dim"], lstm["dim"]
-    macs = sum((c - w + 1) * w * d * n for w, n in cnn["filters"])
-    macs += cnn.get("n_highway", 0) * 2 * nf * nf + (nf * p if nf != p else 0)
-    macs += lstm["n_layers"] * (2 * p * 4 * h + h * p)
-    macs += (n_sampled + 1) * p
-    return 6.0 * macs
+    """Training FLOPs per token (forward MACs × 2 × 3 for forward + backward), every token through the CNN:
+    the count `norlm plan` uses (norlm.hpc.elmo_cost)."""
+    from norlm.hpc.elmo_cost import options_flops_per_token
+
+    return options_flops_per_token(options, n_sampled)
 
 
 def make_batches(kind: str, n: int, b: int, t: int, c: int, n_vocab: int, path: Path) -> float:

@@ -1,5 +1,5 @@
-"""`norlm plan`: the arithmetic against a hand computation, NorBERT-1 on Saga's P100s against the
-published ~7,200 GPU-hours, and the other clusters' figures printed with their assumptions."""
+"""`norlm plan`, BERT training: the arithmetic against a hand computation, NorBERT-1 on Saga's P100s
+against the published ~7,200 GPU-hours, and the other clusters' figures printed with their assumptions."""
 from __future__ import annotations
 
 import json
@@ -11,6 +11,7 @@ from norlm.config import load_config
 from norlm.hpc.plan import plan
 from norlm.hpc.profile import load_profile
 from norlm.hpc.throughput import flops_per_sequence
+from norlm.scale_rates import load_rates
 
 from tests.conftest import run_norlm
 from tests.hpc.rendered import NORBERT1
@@ -56,21 +57,28 @@ def test_norbert1_on_saga_accel_is_the_published_scale():
 
 def test_plan_cli_saga_table(tmp_path):
     out = run_norlm("plan", "--config", str(NORBERT1), "--cluster", "saga", work=tmp_path).stdout
-    assert "| bert-train-p1 | accel | 4 x 4 | 14-00:00:00 | 2.81 | 265 h (11.0 days) | 1 | 4,240 |" in out
-    assert "| bert-train-p2 | accel | 4 x 4 | 14-00:00:00 | 1.96 | 181 h (7.6 days) | 1 | 2,899 |" in out
-    assert "BERT training in total: 7,139 GPU-hours" in out
-    assert ("P100 fp32: 2.806 / 1.962 TFLOP/s at seq 128 / 512 - measured elsewhere: NorBERT-1 logs on Saga: "
-            "40 / 6.5 seq/s per P100 (bert-recipe §3.4)") in out
-    assert "| corpus | normal | 1 (CPU) | 1-00:00:00 | - | not estimated |" in out
+    assert ("| bert-train-p1 | accel | 4 x 4 | 14-00:00:00 | 2.81 TFLOP/s per GPU | 265 h (11.0 days) | 1 | 4,240 | "
+            "0 | ") in out
+    assert ("| bert-train-p2 | accel | 4 x 4 | 14-00:00:00 | 1.96 TFLOP/s per GPU | 181 h (7.6 days) | 1 | 2,899 | "
+            "0 | ") in out
+    assert ("  bert-train-p1: measured elsewhere: NorBERT-1 logs on Saga: 40 / 6.5 seq/s per P100 "
+            "(bert-recipe §3.4)") in out
+    corpus_rate = load_rates()["corpus"].mb_per_cpu_s  # 20 tasks of [hpc.corpus], one worker each
+    assert f"| corpus | normal | 1 (CPU) | 1-00:00:00 | {corpus_rate:.2f} MB/CPU-s x 20 |" in out
+    assert "not estimated" not in out
+    data = json.loads(run_norlm("plan", "--config", str(NORBERT1), "--cluster", "saga", "--json", work=tmp_path).stdout)
+    training = sum(s["gpu_hours"] for s in data["stages"] if s["stage"].startswith("bert-train"))
+    assert round(training) == 7139
 
 
 @pytest.mark.parametrize("cluster, extra, gpu_line, shape", [
-    ("olivia", [], "GH200 fp32: 172.9 / 172.9 TFLOP/s at seq 128 / 512 - assumed: 494 TFLOP/s peak x 35% MFU "
-     "(H100-class TF32 dense peak)", ("accel", 4, 4, 172.9)),
-    ("roihu", [], "GH200 fp32: 172.9 / 172.9 TFLOP/s at seq 128 / 512 - assumed", ("gpularge", 4, 4, 172.9)),
-    ("lumi", [], "MI250X-GCD fp32: 14.37 / 14.37 TFLOP/s at seq 128 / 512 - assumed: 47.9 TFLOP/s peak x 30% MFU "
-     "(AMD MI250X FP32 matrix peak / 2 GCDs)", ("standard-g", 2, 8, 14.37)),
-    ("saga", ["hpc.bert_train.partition=a100"], "A100 fp32: ", ("a100", 4, 4, None)),
+    ("olivia", [], "bert-train-p1: assumed: 494 TFLOP/s peak x 35% MFU (H100-class TF32 dense peak)",
+     ("accel", 4, 4, 172.9)),
+    ("roihu", [], "bert-train-p1: assumed: 494 TFLOP/s peak x 35% MFU", ("gpularge", 4, 4, 172.9)),
+    ("lumi", [], "bert-train-p1: assumed: 47.9 TFLOP/s peak x 30% MFU (AMD MI250X FP32 matrix peak / 2 GCDs)",
+     ("standard-g", 2, 8, 14.37)),
+    ("saga", ["hpc.bert_train.partition=a100"], "bert-train-p1: measured elsewhere: NVIDIA TF1 BERT README, DGX A100",
+     ("a100", 4, 4, None)),
 ])
 def test_other_clusters_print_their_assumptions(tmp_path, cluster, extra, gpu_line, shape):
     out = run_norlm("plan", "--config", str(NORBERT1), "--cluster", cluster, *extra, work=tmp_path).stdout

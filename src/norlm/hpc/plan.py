@@ -1,181 +1,156 @@
 """`norlm plan`: what a config costs on a cluster before anything is submitted.
 
     norlm plan --config configs/norbert1.toml --cluster saga
-    norlm plan --config configs/norbert1.toml --cluster lumi --from-log WORK/bert/phase1/dllog.json
+    norlm plan --config configs/norelmo30.toml --compare
+    norlm plan --config configs/demo.toml --cluster saga --from-log logs/demo/bert_phase1_dllog.json
 
-For every stage: partition, nodes and GPUs (as `norlm sbatch` would render them), and for the BERT
-training phases the expected wall time, the jobs it takes at the partition's time limit, GPU-hours
-and the site's billing units.  Time = FLOPs (the model's count per sequence x global batch x
-steps) / (GPUs x per-GPU throughput).  The throughput is a labelled figure (NorBERT-1's own P100
-logs, NVIDIA's published V100/A100 BERT tables, or peak x an assumed MFU for GH200 and MI250X),
-or, with --from-log, the throughput_train of a real run's DLLogger file.
+Every stage the config runs (BERT with a [bert]/[bert_data] table, ELMo with [elmo]), as `norlm
+sbatch` renders it: wall time, jobs at the time limit, GPU-hours, CPU core-hours, billing units,
+disk, and the basis of each figure (cpu_cost, train_cost, post_cost); then the totals (the
+critical path through the stage graph) and whether the input pipelines can feed the GPUs (feed).
+--from-log replaces the labelled GPU figure of one BERT phase by a real run's throughput; the phase,
+global batch and workers come from the log's "run" metadata record.  Standard library only.
 """
 from __future__ import annotations
 
 import argparse
 import json
-import math
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from norlm.config import REPO_ROOT
-from norlm.hpc.jobs import Job, resolve_job
-from norlm.hpc.profile import ClusterProfile, RenderError, available_profiles, load_profile, parse_time
+from norlm.hpc.estimate import StagePlan, corpus_size
+from norlm.hpc.feed import Feed, bert_feed, elmo_feed, load_feed
+from norlm.hpc.jobs import resolve_job
+from norlm.hpc.profile import ClusterProfile, RenderError, available_profiles, load_profile
 from norlm.hpc.render import check_retired, pipeline
-from norlm.hpc.throughput import Throughput, flops_per_sequence, throughput_for
+from norlm.hpc.throughput import Throughput
 
-
-@dataclass(frozen=True)
-class StagePlan:
-    job: Job
-    flops: float = 0.0  # 0: not estimated (CPU stages, ELMo)
-    tflops_per_gpu: float = 0.0
-    hours: float = 0.0
-    gpu_hours: float = 0.0
-    jobs: int = 0  # jobs of the partition's time limit (incl. the SIGUSR1 margin) the phase takes
-    billing: float = 0.0
+FAMILY = {"vocab": "bert", "bert-data": "bert", "bert-train": "bert", "bert-export": "bert",
+          "elmo-vocab": "elmo", "elmo-train": "elmo", "elmo-export": "elmo"}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--cluster", default=None, help=f"cluster profile: {', '.join(available_profiles())} "
                         "(default: [hpc] cluster of the config)")
+    parser.add_argument("--compare", action="store_true", help="the totals on every current cluster side by side")
+    parser.add_argument("--corpus-gb", type=float, default=0.0,
+                        help="size of the input text in GB (default: the paper's ~12 GB for the full-data configs, "
+                             "else the config's source files)")
     parser.add_argument("--from-log", default="", metavar="DLLOG",
-                        help="use the steady-state throughput_train of this DLLogger file (a real run) instead "
-                             "of the labelled figure")
-    parser.add_argument("--log-gpus", type=int, default=0,
-                        help="GPUs of the --from-log run (default: `workers` of run-bert-train.json next to it)")
+                        help="use the steady-state throughput_train of this bert-train DLLogger file (a real run) "
+                             "for the phase its run metadata names")
+    parser.add_argument("--log-phase", type=int, default=0, help="phase of a --from-log file without run metadata")
+    parser.add_argument("--log-gpus", type=int, default=0, help="workers of a --from-log file without run metadata")
     parser.add_argument("--allow-retired", action="store_true", help="plan for a retired cluster anyway")
     parser.add_argument("--json", action="store_true", help="print the plan as JSON")
 
 
-def _model(cfg: Any) -> dict[str, int]:
-    path = Path(cfg.bert.model_config)
-    path = path if path.is_absolute() else REPO_ROOT / path
-    data = json.loads(path.read_text(encoding="utf-8"))
-    return {"layers": data["num_hidden_layers"], "hidden": data["hidden_size"],
-            "intermediate": data["intermediate_size"], "vocab": data["vocab_size"]}
+def stages_of(cfg: Any) -> list[tuple[str, int | None]]:
+    """The (stage, phase) jobs this config runs, in submission order."""
+    from norlm.hpc.post_cost import runs
+
+    families = runs(cfg)
+    return [(s, p) for s, p in pipeline() if FAMILY.get(s, "bert") in families or s in ("corpus", "evaluate")]
 
 
-def phase_shape(cfg: Any, phase: int) -> tuple[int, int, int]:
-    """(sequence length, predictions per sequence, updates) of one BERT phase."""
-    data = getattr(cfg.bert_data, f"phase{phase}")
-    steps = getattr(cfg.bert, f"phase{phase}").train_steps
-    if phase == 2 and cfg.bert.phase2_mode == "continue":  # phase 2 continues phase 1's step counter
-        steps -= cfg.bert.phase1.train_steps
-    return data.max_seq_length, data.max_predictions_per_seq, steps
+def plan(cfg: Any, profile: ClusterProfile, measured: "LogRun | None" = None, corpus_gb: float = 0.0) -> list[StagePlan]:
+    from norlm.hpc import cpu_cost, post_cost, train_cost
+    from norlm.scale_rates import RATES_FILE, load_rates
 
-
-def phase_flops(cfg: Any, phase: int, global_batch: int) -> float:
-    seq_len, predictions, steps = phase_shape(cfg, phase)
-    return flops_per_sequence(**_model(cfg), seq_len=seq_len, predictions=predictions) * global_batch * steps
-
-
-def log_throughput(cfg: Any, path: str, log_gpus: int) -> Throughput:
-    """Per-GPU effective TFLOP/s of a real run, from its DLLogger file."""
-    from norlm.dllogger import read_dllog
-
-    records = read_dllog(path)
-    values = [r["data"]["throughput_train"] for r in records
-              if isinstance(r.get("data"), dict) and "throughput_train" in r["data"]]
-    if not values:
-        raise RenderError(f"{path}: no throughput_train record (is it a bert-train dllog.json?)")
-    seq_s = float(values[-1])  # the final record is the steady-state mean
-    if not log_gpus:
-        run = Path(path).parent / "run-bert-train.json"
-        if not run.exists():
-            raise RenderError(f"{path}: pass --log-gpus (no {run.name} next to it says how many workers ran)")
-        log_gpus = int(json.loads(run.read_text(encoding="utf-8")).get("workers", 1))
-    phase = 2 if "phase2" in str(path) else 1
-    seq_len, predictions, _ = phase_shape(cfg, phase)
-    tflops = seq_s / log_gpus * flops_per_sequence(**_model(cfg), seq_len=seq_len, predictions=predictions) / 1e12
-    return Throughput("(log)", cfg.bert.precision, tflops, tflops, "measured here",
-                      f"{path}: {seq_s:g} seq/s on {log_gpus} GPU(s), phase {phase}")
-
-
-def plan(cfg: Any, profile: ClusterProfile, measured: Throughput | None = None) -> list[StagePlan]:
-    from norlm.hpc.batch import bert_batch
-
+    rates = load_rates()
+    measured_mb = float(json.loads(Path(RATES_FILE).read_text(encoding="utf-8")).get("input_mb", 0) or 0)
+    corpus = corpus_size(cfg, corpus_gb)
     plans = []
-    for stage, phase in pipeline():
+    for stage, phase in stages_of(cfg):
         job = resolve_job(stage, phase, cfg.hpc, profile)
-        batch = bert_batch(cfg, job)
-        if batch is None:
-            plans.append(StagePlan(job))
-            continue
-        part = profile.partition(job.partition)
-        figure = measured or throughput_for(part.gpu_model, cfg.bert.precision)
-        seq_len = phase_shape(cfg, phase)[0]
-        flops = phase_flops(cfg, phase, batch.global_batch)
-        tflops = figure.at(seq_len)
-        hours = flops / (job.gpus * tflops * 1e12) / 3600
-        usable = (parse_time(job.time) - job.signal_seconds) / 3600
-        rate = profile.billing.per_gpu_hour if profile.billing else 0.0
-        plans.append(StagePlan(job, flops, tflops, hours, hours * job.gpus, math.ceil(hours / usable),
-                               hours * job.gpus * rate))
+        if stage == "bert-train":
+            figure = measured.figure if measured and measured.phase == phase else None
+            plans.append(train_cost.bert_train(cfg, job, profile, figure))
+        elif stage == "elmo-train":
+            plans.append(train_cost.elmo_train(cfg, job, profile, corpus))
+        elif stage in ("bert-export", "elmo-export"):
+            plans.append(post_cost.export(cfg, job))
+        elif stage == "evaluate":
+            plans.append(post_cost.evaluate(cfg, job, profile))
+        else:
+            plans.append(cpu_cost.cpu_stage(job, rates, cfg, corpus, measured_mb))
     return plans
 
 
-def figures_used(cfg: Any, profile: ClusterProfile, plans: list[StagePlan], measured: Throughput | None) -> list[Throughput]:
-    seen = []
-    for item in plans:
-        if item.flops:
-            figure = measured or throughput_for(profile.partition(item.job.partition).gpu_model, cfg.bert.precision)
-            if figure not in seen:
-                seen.append(figure)
-    return seen
+def feeds(cfg: Any, profile: ClusterProfile, plans: list[StagePlan]) -> list[Feed]:
+    """Each GPU training stage's input pipeline against its GPU's demand."""
+    from norlm.hpc.elmo_cost import config_flops_per_token
+    from norlm.hpc.train_cost import phase_shape, sequence_flops
 
-
-def _hours(h: float) -> str:
-    return f"{h:,.1f} h" if h < 48 else f"{h:,.0f} h ({h / 24:.1f} days)"
-
-
-def format_plan(cfg: Any, profile: ClusterProfile, plans: list[StagePlan], measured: Throughput | None) -> str:
-    billing = profile.billing.unit if profile.billing else ""
-    lines = [f"norlm plan: {Path(cfg.source).name} on {profile.name} ({profile.cpu_arch} GPU nodes, "
-             f"precision {cfg.bert.precision})", "",
-             "| stage | partition | nodes x GPUs | time limit | TFLOP/s per GPU | wall time | jobs | GPU-hours |"
-             + (f" {billing} |" if billing else ""),
-             "|---|---|---|---|---|---|---|---|" + ("---|" if billing else "")]
+    rates, out = load_feed(), []
     for item in plans:
         job = item.job
-        shape = f"{job.nodes} x {job.gpus_per_node}" if job.gpus_per_node else f"{job.nodes} (CPU)"
-        if item.flops:
-            cells = [f"{item.tflops_per_gpu:.2f}", _hours(item.hours), f"{item.jobs}"
-                     + (f" (chain {job.chain}: too short)" if item.jobs > job.chain + 1 else ""),
-                     f"{item.gpu_hours:,.0f}"] + ([f"{item.billing:,.0f}"] if billing else [])
+        if job.stage == "bert-train":
+            demand = item.tflops_per_gpu * 1e12 / sequence_flops(cfg, job.phase)
+            feed = bert_feed(rates, job.label, phase_shape(cfg, job.phase)[0], job.cpus_per_task, demand)
+        elif job.stage == "elmo-train":
+            feed = elmo_feed(rates, job.label, job.gpus, item.tflops_per_gpu * 1e12 / config_flops_per_token(cfg.elmo))
         else:
-            cells = ["-", "not estimated", "-", "-"] + (["-"] if billing else [])
-        lines.append(f"| {job.label} | {job.partition} | {shape} | {job.time} | " + " | ".join(cells) + " |")
-    total = sum(p.gpu_hours for p in plans)
-    wall = sum(p.hours for p in plans)
-    lines += ["", f"BERT training in total: {total:,.0f} GPU-hours, {_hours(wall)} of wall time"
-              + (f", {sum(p.billing for p in plans):,.0f} {billing}" if billing else "")]
-    for item in plans:
-        if item.flops:
-            lines.append(f"  {item.job.label}: {item.flops:.3g} FLOP (model count per sequence x global batch x steps)")
-    lines.append("Throughput figures:")
-    for figure in figures_used(cfg, profile, plans, measured):
-        lines.append(f"  {figure.gpu} {figure.precision}: {figure.tflops_128:g} / {figure.tflops_512:g} TFLOP/s "
-                     f"at seq 128 / 512 - {figure.label}: {figure.source}")
-    if profile.billing:
-        lines.append(f"Billing: {profile.billing.per_gpu_hour:g} {billing} per GPU-hour ({profile.billing.source})")
-    return "\n".join(lines)
+            continue
+        if feed:
+            out.append(feed)
+    return out
+
+
+class LogRun:
+    """A real bert-train run's DLLogger file: its phase, workers, global batch and throughput."""
+
+    def __init__(self, cfg: Any, path: str, phase: int = 0, gpus: int = 0):
+        from norlm.dllogger import read_dllog
+        from norlm.hpc.train_cost import sequence_flops
+
+        records = read_dllog(path)
+        runs = [r["metadata"] for r in records if r.get("type") == "METADATA" and r.get("metric") == "run"]
+        info = runs[-1] if runs else {}
+        self.phase, self.workers = int(info.get("phase", phase)), int(info.get("workers", gpus))
+        if not self.phase or not self.workers:
+            raise RenderError(f"{path}: no run metadata record (bert-train writes one since issue 29); "
+                              "pass --log-phase and --log-gpus")
+        values = [r for r in records if r.get("type") == "LOG" and "throughput_train" in r.get("data", {})]
+        if not values:
+            raise RenderError(f"{path}: no throughput_train record (is it a bert-train dllog.json?)")
+        self.seq_s = float(values[-1]["data"]["throughput_train"])  # the final record is the steady-state mean
+        self.global_batch = int(info.get("global_batch", 0))
+        stamps = [float(r["timestamp"]) for r in records if "timestamp" in r]
+        self.measured_s = max(stamps) - min(stamps)
+        self.updates = max((r["step"] for r in values if isinstance(r.get("step"), int)), default=0) - int(
+            info.get("start_step", 0))
+        tflops = self.seq_s / self.workers * sequence_flops(cfg, self.phase) / 1e12
+        self.figure = Throughput("(log)", cfg.bert.precision, tflops, tflops, "measured here",
+                                 f"{path}: {self.seq_s:g} seq/s on {self.workers} worker(s), phase {self.phase}")
+
+    def predicted_s(self) -> float:
+        """The logged run's own wall time as the plan's arithmetic gives it (FLOPs / rate)."""
+        return self.updates * self.global_batch / self.seq_s
+
+    def check_line(self) -> str:
+        error = self.predicted_s() / self.measured_s - 1
+        return (f"--from-log check: phase {self.phase}, {self.updates} updates of {self.global_batch} on "
+                f"{self.workers} worker(s): predicted {self.predicted_s():.1f} s, measured {self.measured_s:.1f} s "
+                f"(first to last record), error {error:+.1%}")
 
 
 def main(args: argparse.Namespace, cfg: Any) -> int:
+    from norlm.hpc.plan_format import compare_table, format_plan, plan_json
+
     try:
+        if args.compare:
+            print(compare_table(cfg, args.corpus_gb))
+            return 0
         profile = load_profile(args.cluster or cfg.hpc.cluster)
         check_retired(profile, args.allow_retired)
-        measured = log_throughput(cfg, args.from_log, args.log_gpus) if args.from_log else None
-        plans = plan(cfg, profile, measured)
+        measured = LogRun(cfg, args.from_log, args.log_phase, args.log_gpus) if args.from_log else None
+        plans = plan(cfg, profile, measured, args.corpus_gb)
+        out = feeds(cfg, profile, plans)
     except (KeyError, OSError) as exc:  # a RenderError is a StageError: the CLI prints it
         raise RenderError(str(exc).strip(chr(39))) from exc
     if args.json:
-        rows = [{"stage": p.job.label, "partition": p.job.partition, "nodes": p.job.nodes, "gpus": p.job.gpus,
-                 "time_limit": p.job.time, "flops": p.flops, "tflops_per_gpu": p.tflops_per_gpu,
-                 "hours": p.hours, "gpu_hours": p.gpu_hours, "jobs": p.jobs, "billing": p.billing} for p in plans]
-        print(json.dumps({"cluster": profile.name, "stages": rows}, indent=1))
+        print(json.dumps(plan_json(profile, plans, out, measured), indent=1))
     else:
-        print(format_plan(cfg, profile, plans, measured))
+        print(format_plan(cfg, profile, plans, out, measured, corpus_size(cfg, args.corpus_gb)))
     return 0
