@@ -107,8 +107,11 @@ def _frame(cells: list[str], fields: tuple[str, ...], lineno: int) -> tuple | No
     """The parsed id of a token line (None for a multi-word range or an empty node); raises BadSentence."""
     if len(cells) != len(fields):
         raise BadSentence(f"{len(cells)} columns, expected {len(fields)}", lineno)
+    cell = cells[0]
+    if cell.isascii() and cell.isdigit() and cell[0] != "0":  # the common case, as conllu's ID_SINGLE
+        return (int(cell),)
     try:
-        ident = parse_id_value(cells[0])
+        ident = parse_id_value(cell)
     except ParseException:
         raise BadSentence(f"token id {cells[0]!r} is not a valid id", lineno) from None
     if isinstance(ident, int) and ident > 0:

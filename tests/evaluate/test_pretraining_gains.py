@@ -148,8 +148,13 @@ def test_heldout_bert_signals_on_a_tiny_model(tiny_hf_bert):
     assert abs(r["mlm_loss"] - out["uniform_xent"]) < 1.0 and t["mlm_loss"] > c["train_unigram_xent"]
     assert 4.0 < c["own_unigram_entropy"] < c["train_unigram_xent"]
     assert 0.3 < out["random_next_share"] < 0.7 and 0.0 <= t["nsp_accuracy"] <= 1.0
+    m = out["margins"]
+    assert m["resamples"] == 1000 and m["method"] == f"bootstrap over the {out['pairs']:,} held-out A/B sequences"
+    lo, value, hi = (m["loss_minus_train_unigram"][k] for k in ("low", "value", "high"))
+    assert 0 < lo < value < hi and value == pytest.approx(t["mlm_loss"] - c["train_unigram_xent"], abs=1e-3)
+    assert m["nsp_accuracy"]["value"] == pytest.approx(t["nsp_accuracy"], abs=1e-6)
     text = "\n".join(render({"bert": out}))
-    assert "not below the unigram level" in text and f"{t['mlm_loss']:.2f}" in text
+    assert "above the corpus unigram level" in text and f"{t['mlm_loss']:.2f}" in text
 
 
 TINY = {"bidirectional": True, "dropout": 0.1,
@@ -184,3 +189,34 @@ def test_untrained_twin_is_the_training_start(tmp_path):
     assert np.abs(other["lm/char_embed"] - start.vars["lm/char_embed"].numpy()).max() > 0.1
     vectors = ElmoEmbedder(tmp_path / "random").embed([["og", "i"]], layers="average")
     assert np.asarray(vectors).shape == (1, 2, 16)
+
+
+def _verdicts(loss_shift: float, n_rows: int = 400, per_row: int = 20, seed: int = 0) -> str:
+    """MLM-loss verdict for targets drawn from a known unigram, scored by a 'model' whose per-target loss
+    is the plug-in level plus `loss_shift` nats (and noise)."""
+    from norlm.evaluate.learning_signals import mlm_loss_verdict
+    from norlm.evaluate.learning_signals_spread import spread
+
+    rng = np.random.default_rng(seed)
+    p = 1.0 / np.arange(1, 301)
+    p /= p.sum()
+    targets = rng.choice(300, size=n_rows * per_row, p=p)
+    rows = np.repeat(np.arange(n_rows), per_row)
+    own = np.bincount(targets, minlength=300) / len(targets)
+    nll = -np.log(own[targets]) + loss_shift + rng.normal(0, 1.0, len(targets))
+    per = {"nll": nll, "hit": targets == 0, "nsp_hit": rng.random(n_rows) < 0.5}
+    chance_nll = -np.log(p[targets]) + 0.25  # a corpus unigram somewhat worse than the targets' own
+    m = spread(per, targets, rows, chance_nll, targets == 0, np.random.default_rng(1), resamples=300)
+    return mlm_loss_verdict(m), m
+
+
+def test_a_loss_inside_the_spread_is_not_distinguishable():
+    """The demo's case: 0.02 nats below the best unigram, 0.27 below the corpus one."""
+    text, m = _verdicts(-0.02)
+    assert m["loss_minus_plugin_entropy"]["low"] < 0 < m["loss_minus_plugin_entropy"]["high"]
+    assert text.startswith("below the corpus unigram") and "not distinguishable from the best unigram" in text
+    assert "word frequencies, not measurably the context" in text
+    text, _ = _verdicts(-0.5)
+    assert text.startswith("below even the best unigram") and "uses the context" in text
+    text, _ = _verdicts(+0.5)
+    assert text.startswith("above the corpus unigram level")

@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 from norlm.errors import warn
+from norlm.evaluate.learning_signals_spread import side
 
 
 def heldout_text(data_dir: Path) -> list[list[str]]:
@@ -79,28 +80,58 @@ def _verdict(ok: bool, yes: str, no: str) -> str:
     return yes if ok else no
 
 
+def _interval(m: dict, scale: float = 1.0, unit: str = "") -> str:
+    return (f"{scale * m['value']:+.3f}{unit}, 95 % interval {scale * m['low']:+.3f} to "
+            f"{scale * m['high']:+.3f}{unit}")
+
+
+def mlm_loss_verdict(margins: dict | None) -> str:
+    """Below the best unigram (the plug-in entropy of the targets) by more than the spread, or not."""
+    if not margins:
+        return "no spread measured (signals.json predates it): rerun `norlm evaluate` for a verdict."
+    plug, uni = margins["loss_minus_plugin_entropy"], margins["loss_minus_train_unigram"]
+    if side(plug) < 0:
+        return (f"below even the best unigram of these targets ({_interval(plug)} nats): the model uses the "
+                "context, not only word frequencies.")
+    if side(uni) < 0:
+        return (f"below the corpus unigram ({_interval(uni)} nats) but not distinguishable from the best unigram "
+                f"of these targets ({_interval(plug)}): the model has learned word frequencies, not measurably "
+                "the context.")
+    where = "above" if side(uni) > 0 else "not distinguishable from"
+    return f"{where} the corpus unigram level ({_interval(uni)} nats): the model has not learned word frequencies yet."
+
+
+def mlm_accuracy_verdict(margins: dict | None) -> str:
+    if not margins:
+        return "no spread measured: rerun `norlm evaluate` for a verdict."
+    acc = margins["accuracy_minus_top_piece"]
+    text = {1: "more often right than", 0: "not distinguishable from", -1: "less often right than"}[side(acc)]
+    return f"{text} always guessing the most frequent piece ({_interval(acc, 100, ' points')})."
+
+
+def nsp_verdict(margins: dict | None) -> str:
+    if not margins:
+        return "no spread measured: rerun `norlm evaluate` for a verdict."
+    nsp = margins["nsp_accuracy"]
+    span = f"95 % interval {100 * nsp['low']:.1f} to {100 * nsp['high']:.1f} %"
+    if side(nsp, 0.5):
+        return f"away from chance ({span}): the pooled [CLS] tells related from unrelated segments."
+    return f"not distinguishable from chance ({span}): next-sentence prediction has not been learned."
+
+
 def render(signals: dict) -> list[str]:
     """The markdown table, one row per signal, each with a sentence saying what it means."""
     rows = []
     bert, att, elmo = signals.get("bert"), signals.get("attention"), signals.get("elmo")
     if bert:
-        t, r, c = bert["trained"], bert["random_init"], bert["chance"]
+        t, r, c, m = bert["trained"], bert["random_init"], bert["chance"], bert.get("margins")
         rows.append(["BERT held-out MLM loss (nats)", f"{t['mlm_loss']:.2f}", f"{r['mlm_loss']:.2f}",
                      f"unigram {c['train_unigram_xent']:.2f} (plug-in entropy of the targets {c['own_unigram_entropy']:.2f}); "
-                     f"uniform {bert['uniform_xent']:.2f}",
-                     _verdict(t["mlm_loss"] < c["train_unigram_xent"],
-                              "below the unigram level: the model uses the context, not only word frequencies.",
-                              "not below the unigram level: the model has learned word frequencies, not yet the context.")])
+                     f"uniform {bert['uniform_xent']:.2f}", mlm_loss_verdict(m)])
         rows.append(["BERT held-out MLM accuracy", f"{100 * t['mlm_accuracy']:.1f} %", f"{100 * r['mlm_accuracy']:.1f} %",
-                     f"most frequent piece {100 * c['train_top_piece_accuracy']:.1f} %",
-                     _verdict(t["mlm_accuracy"] > c["train_top_piece_accuracy"] + 0.01,
-                              "more right than always guessing the most frequent piece.",
-                              "no better than always guessing the most frequent piece.")])
+                     f"most frequent piece {100 * c['train_top_piece_accuracy']:.1f} %", mlm_accuracy_verdict(m)])
         rows.append(["BERT held-out NSP accuracy", f"{100 * t['nsp_accuracy']:.1f} %", f"{100 * r['nsp_accuracy']:.1f} %",
-                     f"50 % (random-next share {100 * bert['random_next_share']:.1f} %)",
-                     _verdict(abs(t["nsp_accuracy"] - 0.5) > 0.05,
-                              "away from chance: the pooled [CLS] tells related from unrelated segments.",
-                              "at chance: next-sentence prediction has not been learned.")])
+                     f"50 % (random-next share {100 * bert['random_next_share']:.1f} %)", nsp_verdict(m)])
     if att:
         a, r = att["trained"], att["random_init"]
         rows.append(["BERT attention on the previous/next token (mean / max over heads)",
@@ -125,6 +156,10 @@ def render(signals: dict) -> list[str]:
         notes.append(f"BERT: {bert['pairs']:,} A/B pairs ({bert['trained']['masked_targets']:,} masked "
                      f"targets) built like the pretraining data from {bert['sentences']:,} UD test sentences "
                      "(NDT test, not in the corpus); the unigram is fitted on the pretraining corpus.")
+        if bert.get("margins"):
+            notes.append(f"Verdicts: a difference counts when its 95 % interval ({bert['margins']['method']}, "
+                         f"{bert['margins']['resamples']} resamples) excludes chance; otherwise it is "
+                         "\"not distinguishable\".")
     if elmo:
         notes.append(f"ELMo: the {elmo['heldout_sentences']} sentences elmo-train kept out, {elmo['targets']:,} targets "
                      "over both directions; the unigram is fitted on the training sentences.")

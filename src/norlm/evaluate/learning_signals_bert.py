@@ -13,6 +13,8 @@ from collections import Counter
 
 import numpy as np
 
+from norlm.evaluate.learning_signals_spread import spread
+
 RANDOM_GAP = 20  # a random-next B segment starts at least this many sentences away from A
 
 
@@ -70,18 +72,25 @@ def build_batch(pairs: list, max_seq_length: int, max_predictions: int, ids: dic
             "next_sentence_labels": labels}
 
 
-def unigram_chance(targets: np.ndarray, train_counts: Counter) -> dict:
-    """A unigram predictor of `targets`: fitted on the training text (cross-entropy, accuracy of its
-    most frequent piece) and the targets' own distribution (plug-in entropy: no unigram does better)."""
+def train_unigram(train_counts: Counter, targets: np.ndarray) -> tuple[np.ndarray, int]:
+    """Add-0.5 smoothed piece probabilities of the training text (over every id seen) and its most
+    frequent piece."""
     total = sum(train_counts.values())
     vocab = max(max(train_counts, default=0), int(targets.max(initial=0))) + 1
     probs = np.full(vocab, 0.5, np.float64)  # add-0.5 smoothing, so no target has probability 0
     for piece, count in train_counts.items():
         probs[piece] += count
     probs /= total + 0.5 * vocab
-    own = np.bincount(targets, minlength=vocab) / max(len(targets), 1)
-    nonzero = own[own > 0]
     top = max(train_counts, key=train_counts.get) if train_counts else 0
+    return probs, top
+
+
+def unigram_chance(targets: np.ndarray, train_counts: Counter) -> dict:
+    """A unigram predictor of `targets`: fitted on the training text (cross-entropy, accuracy of its
+    most frequent piece) and the targets' own distribution (plug-in entropy: no unigram does better)."""
+    probs, top = train_unigram(train_counts, targets)
+    own = np.bincount(targets, minlength=len(probs)) / max(len(targets), 1)
+    nonzero = own[own > 0]
     return {"train_unigram_xent": float(-np.log(probs[targets]).mean()),
             "train_top_piece_accuracy": float((targets == top).mean()),
             "own_unigram_entropy": float(-(nonzero * np.log(nonzero)).sum()),
@@ -107,7 +116,8 @@ def corpus_piece_counts(tokenizer, lines) -> Counter:
 
 
 def score_mlm_nsp(model, batch: dict, batch_size: int = 64) -> dict:
-    """Weighted held-out MLM loss/accuracy and NSP accuracy of a BertPretrainingModel."""
+    """Weighted held-out MLM loss/accuracy and NSP accuracy of a BertPretrainingModel, plus the
+    per-target loss and hit and the per-sequence NSP hit (under "per", for the spread)."""
     import tensorflow as tf
 
     from norlm.bert.train.losses import pretraining_losses
@@ -115,13 +125,24 @@ def score_mlm_nsp(model, batch: dict, batch_size: int = 64) -> dict:
     @tf.function(reduce_retracing=True)
     def run(part):
         out = model(part["input_ids"], part["input_mask"], part["segment_ids"], part["masked_lm_positions"])
-        return pretraining_losses(out, part)
+        logits = tf.cast(out["mlm_logits"], tf.float32)
+        ids = tf.cast(part["masked_lm_ids"], tf.int32)
+        nll = tf.nn.sparse_softmax_cross_entropy_with_logits(labels=ids, logits=logits)
+        hit = tf.equal(tf.argmax(logits, axis=-1, output_type=tf.int32), ids)
+        nsp = tf.equal(tf.argmax(out["nsp_logits"], axis=-1, output_type=tf.int32),
+                       tf.reshape(tf.cast(part["next_sentence_labels"], tf.int32), [-1]))
+        return pretraining_losses(out, part), nll, hit, nsp
 
     sums = {"mlm_loss": 0.0, "mlm_acc": 0.0, "nsp_acc": 0.0, "nsp_loss": 0.0}
     weight, count = 0.0, 0
+    per: dict[str, list] = {"nll": [], "hit": [], "nsp_hit": []}
     for start in range(0, len(batch["input_ids"]), batch_size):
         part = {k: tf.constant(v[start:start + batch_size]) for k, v in batch.items()}
-        losses = run(part)
+        losses, nll, hit, nsp = run(part)
+        keep = batch["masked_lm_weights"][start:start + batch_size] > 0
+        per["nll"].append(nll.numpy()[keep])
+        per["hit"].append(hit.numpy()[keep])
+        per["nsp_hit"].append(nsp.numpy())
         w, n = float(tf.reduce_sum(part["masked_lm_weights"])), int(part["input_ids"].shape[0])
         sums["mlm_loss"] += float(losses["mlm_loss"]) * w
         sums["mlm_acc"] += float(losses["mlm_accuracy"]) * w
@@ -130,7 +151,8 @@ def score_mlm_nsp(model, batch: dict, batch_size: int = 64) -> dict:
         weight, count = weight + w, count + n
     return {"mlm_loss": sums["mlm_loss"] / weight, "mlm_accuracy": sums["mlm_acc"] / weight,
             "nsp_accuracy": sums["nsp_acc"] / count, "nsp_loss": sums["nsp_loss"] / count,
-            "sequences": count, "masked_targets": int(weight)}
+            "sequences": count, "masked_targets": int(weight),
+            "per": {k: np.concatenate(v) for k, v in per.items()}}
 
 
 def bert_signals(bundle, twin, sentences: list[list[str]], corpus_lines, seed: int, max_seq_length: int = 128,
@@ -146,10 +168,17 @@ def bert_signals(bundle, twin, sentences: list[list[str]], corpus_lines, seed: i
     pairs = [p for _ in range(passes) for p in pack_pairs(pieces, max_seq_length - 3, rng)]
     batch = build_batch(pairs, max_seq_length, max_predictions, ids, random_ids, rng)
     targets = batch["masked_lm_ids"][batch["masked_lm_weights"] > 0].astype(np.int64)
-    chance = unigram_chance(targets, corpus_piece_counts(tok, corpus_lines))
+    counts = corpus_piece_counts(tok, corpus_lines)
+    chance = unigram_chance(targets, counts)
     trained = score_mlm_nsp(bundle.model, batch)
     untrained = score_mlm_nsp(twin, batch)
+    untrained.pop("per")
+    rows = np.nonzero(batch["masked_lm_weights"] > 0)[0]  # the sequence (A/B pair) of each target, in order
+    probs, top = train_unigram(counts, targets)
+    margins = spread(trained.pop("per"), targets, rows, -np.log(probs[targets]), targets == top,
+                     np.random.default_rng([seed, 21]))
     labels = batch["next_sentence_labels"]
-    return {"trained": trained, "random_init": untrained, "chance": chance, "sentences": len(sentences),
+    return {"trained": trained, "random_init": untrained, "chance": chance, "margins": margins,
+            "sentences": len(sentences),
             "pairs": len(pairs), "random_next_share": float(labels.mean()), "max_seq_length": max_seq_length,
             "max_predictions": max_predictions, "uniform_xent": math.log(len(random_ids))}
