@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from norlm.corpus.dedup import MinHasher, bucket_bits, bucket_of, key64, later_occurrences, position
-from norlm.corpus.shards import Duplicates
+from norlm.corpus.dedup import (DuplicateFiles, MinHasher, bucket_bits, bucket_of, bucket_slice, key64,
+                                later_occurrences, load_rows, position, save_pairs, save_sorted_keys)
 from norlm.corpus.text import dedup_key
 
 
@@ -29,11 +29,34 @@ def test_bucketed_pass_equals_one_pass():
     assert sorted(parts) == whole and len(whole) == 3000 - len(set(keys.tolist()))
 
 
-def test_positions_and_duplicate_lookup_per_unit():
+def test_positions_and_duplicate_lookup_per_unit(tmp_path):
     dup = np.concatenate([position(2, [4, 1]), position(0, [3])])
     first = np.concatenate([position(0, [0, 2]), position(0, [1])])
-    d = Duplicates(dup, first)
+    save_pairs(tmp_path / "a.npy", dup[:2], first[:2])
+    save_pairs(tmp_path / "b.npy", dup[2:], first[2:])
+    save_pairs(tmp_path / "empty.npy", dup[:0], first[:0])
+    d = DuplicateFiles([tmp_path / "a.npy", tmp_path / "b.npy", tmp_path / "empty.npy"])
     assert d.of_unit(2) == {1: 0, 4: 0} and d.of_unit(0) == {3: 0} and d.of_unit(1) == {}
+
+
+def test_sorted_key_files_give_each_bucket_its_slice(tmp_path):
+    """A bucket read from a unit's sorted key file (memory-mapped) holds exactly that bucket's keys."""
+    rng = np.random.default_rng(1)
+    keys = rng.integers(0, 2**64 - 1, size=1000, dtype=np.uint64)
+    idx = np.arange(1000, dtype=np.int64)
+    save_sorted_keys(tmp_path / "k.npy", keys, idx)
+    rows = load_rows(tmp_path / "k.npy")
+    assert isinstance(rows, np.memmap)
+    bits = 3
+    seen = []
+    for b in range(1 << bits):
+        k, i = bucket_slice(rows, b, bits)
+        assert np.all(bucket_of(k, bits) == b) and np.array_equal(keys[i], k)
+        seen.extend(i.tolist())
+    assert sorted(seen) == list(range(1000))
+    save_sorted_keys(tmp_path / "e.npy", keys[:0], idx[:0])
+    k, i = bucket_slice(load_rows(tmp_path / "e.npy"), 0, 0)
+    assert k.size == 0 and i.size == 0
 
 
 def test_dedup_key_is_case_and_space_insensitive():

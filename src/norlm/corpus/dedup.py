@@ -6,17 +6,22 @@ when an earlier position holds the same key.  Keys are partitioned into 2^k buck
 bits and each bucket is solved on its own (sort by key, then position), so memory is bounded by the
 largest bucket however large the corpus, and buckets can be spread over MPI ranks.  The outcome
 depends only on the input order, never on how many workers or ranks computed it.
+
+On disk every unit keeps its keys sorted (`save_sorted_keys`), and every bucket its duplicate pairs
+sorted by position, both as .npy files read through memory maps: a bucket reads only its slice of
+each unit, and the shard writer only the slice of its unit, so no process holds all keys or all
+duplicates of the corpus.
 """
 from __future__ import annotations
 
 import hashlib
 import math
+from pathlib import Path
 from typing import Iterable
 
 import numpy as np
 
-_MERSENNE = np.uint64((1 << 61) - 1)
-
+from norlm.files import atomic_open
 
 def key64(text: str) -> int:
     """64-bit key of a normalised line."""
@@ -55,20 +60,81 @@ def later_occurrences(keys: np.ndarray, positions: np.ndarray) -> tuple[np.ndarr
 
 
 class MinHasher:
-    """MinHash signatures of word shingles, cut into LSH bands (one 64-bit key per band)."""
+    """MinHash signatures of word shingles, cut into LSH bands (one 64-bit key per band).
+
+    Permutation i of a shingle's 64-bit key x is SplitMix64's finaliser applied to x XOR seed_i: a
+    strong mixer, so two documents agree on a permutation's minimum with probability close to their
+    Jaccard similarity.  (A linear (a*x + b) mod p family on 32-bit keys agreed on only ~55 % of the
+    permutations of two documents with Jaccard 0.94, and missed such near duplicates.)
+    """
 
     def __init__(self, bands: int, rows: int, shingle: int, seed: int):
         rng = np.random.default_rng(seed)
-        n = bands * rows
         self.bands, self.rows, self.shingle = bands, rows, shingle
-        self.a = rng.integers(1, 1 << 32, size=n, dtype=np.uint64)
-        self.b = rng.integers(0, 1 << 32, size=n, dtype=np.uint64)
+        self.seeds = rng.integers(0, np.iinfo(np.uint64).max, size=bands * rows, dtype=np.uint64, endpoint=True)
 
     def band_keys(self, sentences: Iterable[str]) -> np.ndarray:
         words = " ".join(sentences).casefold().split()
         n = self.shingle
         grams = {" ".join(words[i:i + n]) for i in range(max(1, len(words) - n + 1))}
-        hashes = np.array([key64(g) & 0xFFFFFFFF for g in sorted(grams)], dtype=np.uint64)
-        sig = ((hashes[:, None] * self.a[None, :] + self.b[None, :]) % _MERSENNE).min(axis=0)
+        hashes = np.array([key64(g) for g in sorted(grams)], dtype=np.uint64)
+        sig = _mix64(hashes[:, None] ^ self.seeds[None, :]).min(axis=0)
         rows = sig.reshape(self.bands, self.rows)
         return np.array([key64(f"{i}:" + rows[i].tobytes().hex()) for i in range(self.bands)], dtype=np.uint64)
+
+
+def _mix64(x: np.ndarray) -> np.ndarray:
+    """SplitMix64's finaliser (uint64 arithmetic wraps, as intended)."""
+    x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return x ^ (x >> np.uint64(31))
+
+
+def save_sorted_keys(path: Path, keys: np.ndarray, index: np.ndarray) -> None:
+    """A unit's keys and their record indices as one (2, n) uint64 array, sorted by key."""
+    order = np.argsort(keys, kind="stable")
+    with atomic_open(path, "wb") as fh:
+        np.save(fh, np.stack([keys[order], index[order].astype(np.uint64)]).astype(np.uint64))
+
+
+def load_rows(path: str | Path) -> np.ndarray:
+    """A (2, n) .npy array through a memory map (read fully when empty: nothing to map)."""
+    try:
+        return np.load(path, mmap_mode="r")
+    except ValueError:
+        return np.load(path)
+
+
+def bucket_slice(rows: np.ndarray, bucket: int, bits: int) -> tuple[np.ndarray, np.ndarray]:
+    """(keys, record indices) of one bucket, from a unit's sorted key rows."""
+    if bits == 0:
+        return np.asarray(rows[0]), np.asarray(rows[1]).astype(np.int64)
+    shift = np.uint64(64 - bits)
+    lo = np.searchsorted(rows[0], np.uint64(bucket) << shift)
+    hi = np.searchsorted(rows[0], np.uint64(bucket + 1) << shift) if bucket + 1 < (1 << bits) else rows.shape[1]
+    return np.asarray(rows[0, lo:hi]), np.asarray(rows[1, lo:hi]).astype(np.int64)
+
+
+def save_pairs(path: Path, dup: np.ndarray, first: np.ndarray) -> None:
+    """A bucket's (duplicate position, first position) pairs, sorted by duplicate position."""
+    order = np.argsort(dup, kind="stable")
+    with atomic_open(path, "wb") as fh:
+        np.save(fh, np.stack([dup[order], first[order]]).astype(np.int64))
+
+
+class DuplicateFiles:
+    """The duplicates of one unit at a time, looked up in every bucket's memory-mapped pair file."""
+
+    def __init__(self, paths: list[Path]):
+        self.rows = [load_rows(p) for p in paths]
+
+    def of_unit(self, unit: int) -> dict[int, int]:
+        """index within the unit -> global unit number of the first occurrence."""
+        out: dict[int, int] = {}
+        lo_hi = [np.int64(unit) << np.int64(32), np.int64(unit + 1) << np.int64(32)]
+        for rows in self.rows:
+            lo, hi = np.searchsorted(rows[0], lo_hi)
+            if hi > lo:
+                dup, first = np.asarray(rows[0, lo:hi]), np.asarray(rows[1, lo:hi])
+                out.update(zip((dup & 0xFFFFFFFF).tolist(), (first >> 32).tolist()))
+        return out

@@ -1,21 +1,25 @@
 """Step 1, parallel over units: read -> clean -> segment -> filter -> a per-unit intermediate.
 
-Each unit's result is written to `parts/<source>/<NNNNNN>.{txt.gz,npz,json}` (json last = done):
-its documents (one sentence per line, blank line between documents), the dedup keys of its
-sentences and documents, and its counts.  A part whose fingerprint still matches is reused.
+Each unit's result is written to `parts/<source>/<NNNNNN>.{txt.gz,lines.npy,docs.npy,json}` (json
+last = done): its documents (one sentence per line, blank line between documents), the dedup keys
+of its sentences and of its documents' MinHash bands (sorted by key, so a dedup bucket reads only
+its slice through a memory map), and its counts.  A part whose fingerprint still matches is reused,
+so a run killed in step 1 redoes only the units without a finished part.  Memory per worker is
+bounded by one unit: 16 bytes per sentence for its keys, plus the reader's own buffers.
 """
 from __future__ import annotations
 
 import hashlib
 import json
 import os
+from array import array
 from collections import Counter
 from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
 
-from norlm.corpus.dedup import MinHasher, key64
+from norlm.corpus.dedup import MinHasher, key64, save_sorted_keys
 from norlm.corpus.filters import drop_reason
 from norlm.corpus.inputs import Issues
 from norlm.corpus.readers import Unit, reader_for
@@ -23,13 +27,14 @@ from norlm.corpus.segment import make_segmenter
 from norlm.corpus.text import dedup_key, words
 from norlm.files import atomic_open, read_json, write_json
 
-PART_FORMAT = 1
+PART_FORMAT = 3
 _SEGMENTERS: dict[tuple[str, str], object] = {}
 
 
 def part_paths(parts_dir: Path, source_name: str, unit: Unit) -> dict[str, Path]:
     base = parts_dir / source_name / f"{unit.index:06d}"
-    return {"text": base.with_suffix(".txt.gz"), "keys": base.with_suffix(".npz"), "stats": base.with_suffix(".json")}
+    return {"text": base.with_suffix(".txt.gz"), "lines": base.with_suffix(".lines.npy"),
+            "docs": base.with_suffix(".docs.npy"), "stats": base.with_suffix(".json")}
 
 
 def unit_fingerprint(unit: Unit, source, cfg, segmenter: str, seed: int) -> str:
@@ -53,7 +58,7 @@ def process_unit(job: tuple) -> dict:
     fingerprint = unit_fingerprint(unit, source, cfg, segmenter_name, seed)
     if not force and paths["stats"].is_file():
         old = read_json(paths["stats"])
-        if old.get("fingerprint") == fingerprint and paths["text"].is_file() and paths["keys"].is_file():
+        if old.get("fingerprint") == fingerprint and all(paths[k].is_file() for k in ("text", "lines", "docs")):
             old["reused"] = True
             return old
 
@@ -61,9 +66,7 @@ def process_unit(job: tuple) -> dict:
     segmenter = _segmenter(segmenter_name, source.lang, cfg.stanza_batch_size) if source.segment else None
     hasher = MinHasher(cfg.minhash_bands, cfg.minhash_rows, cfg.minhash_shingle, seed) if cfg.near_dedup else None
     counts = Counter()
-    line_idx: list[int] = []
-    line_keys: list[int] = []
-    doc_keys: list[np.ndarray] = []
+    line_idx, line_keys, doc_keys = array("q"), array("Q"), array("Q")  # 8 bytes per entry, not a list
     n_lines = 0
     with atomic_open(paths["text"], "w") as out:
         for doc in reader_for(source.kind)(unit, source, cfg, issues):
@@ -91,11 +94,11 @@ def process_unit(job: tuple) -> dict:
             counts["sentences"] += len(kept)
             counts["documents"] += 1
             if hasher is not None:
-                doc_keys.append(hasher.band_keys(kept))
-    with atomic_open(paths["keys"], "wb") as fh:
-        bands = cfg.minhash_bands if doc_keys else 0
-        np.savez(fh, line_idx=np.asarray(line_idx, dtype=np.int64), line_keys=np.asarray(line_keys, dtype=np.uint64),
-                 doc_keys=np.asarray(doc_keys, dtype=np.uint64).reshape(len(doc_keys), bands))
+                doc_keys.extend(hasher.band_keys(kept).tolist())
+    save_sorted_keys(paths["lines"], np.frombuffer(line_keys, np.uint64), np.frombuffer(line_idx, np.int64))
+    bands = cfg.minhash_bands if hasher is not None else 1
+    doc_idx = np.repeat(np.arange(len(doc_keys) // bands, dtype=np.int64), bands)
+    save_sorted_keys(paths["docs"], np.frombuffer(doc_keys, np.uint64), doc_idx)
     stats = {
         "fingerprint": fingerprint,
         "source": source.name,

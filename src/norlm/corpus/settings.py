@@ -46,7 +46,7 @@ class CorpusConfig:
     filters: FilterConfig = field(default_factory=FilterConfig)
     dedup: bool = True  # exact dedup of sentences with >= dedup_min_tokens words, across sources
     dedup_min_tokens: int = 5
-    dedup_max_entries: int = 50_000_000  # hashes held in memory per dedup pass (bounds memory)
+    dedup_max_entries: int = 1_000_000  # keys per dedup bucket (bounds memory: ~50 MB per worker in step 2)
     near_dedup: bool = False  # MinHash-LSH near-duplicate document removal
     minhash_bands: int = 16
     minhash_rows: int = 8  # bands x rows permutations; threshold ~ (1/bands)^(1/rows) = 0.71

@@ -4,6 +4,8 @@ Shards hold one sentence per line and one blank line between documents; a docume
 across two shards.  The gzip header has
 mtime 0 (norlm.files.atomic_open), so the same parts always give byte-identical shards.
 A shard holds at most `shard_mb` of text unless a single document is larger than that.
+Duplicates are looked up one unit at a time in the buckets' memory-mapped pair files, so a job's
+memory does not grow with the corpus.
 """
 from __future__ import annotations
 
@@ -11,23 +13,8 @@ import contextlib
 from collections import Counter
 from pathlib import Path
 
-import numpy as np
-
+from norlm.corpus.dedup import DuplicateFiles
 from norlm.files import atomic_open, open_text, sha256_file
-
-
-class Duplicates:
-    """Sorted (duplicate position, first position) pairs, looked up per unit."""
-
-    def __init__(self, dup: np.ndarray, first: np.ndarray):
-        order = np.argsort(dup, kind="stable")
-        self.dup, self.first = dup[order], first[order]
-
-    def of_unit(self, unit: int) -> dict[int, int]:
-        """index within the unit -> global unit number of the first occurrence."""
-        lo, hi = np.searchsorted(self.dup, [np.int64(unit) << 32, np.int64(unit + 1) << 32])
-        idx = (self.dup[lo:hi] & 0xFFFFFFFF).tolist()
-        return dict(zip(idx, (self.first[lo:hi] >> 32).tolist()))
 
 
 class ShardWriter:
@@ -96,7 +83,9 @@ def _documents(path: Path):
 
 def write_source(job: tuple) -> dict:
     """Write one source's shards from its units' parts; returns its post-dedup counts."""
-    name, units, unit_source, parts_dir, out_dir, shard_bytes, line_dups, doc_dups = job
+    name, units, unit_source, parts_dir, out_dir, shard_bytes, line_files, doc_files = job
+    line_dups = DuplicateFiles(line_files)
+    doc_dups = DuplicateFiles(doc_files) if doc_files is not None else None
     writer = ShardWriter(Path(out_dir), name, shard_bytes)
     counts = Counter()
     my_source = unit_source[units[0][0]] if units else None

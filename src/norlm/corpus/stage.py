@@ -11,6 +11,11 @@ Three steps, each split over --workers processes and over MPI ranks (`mpirun -np
      at an earlier position (sources in config order), with memory bounded per bucket;
   3. per source: write the shards without the duplicates.
 The output depends only on the config and the inputs, not on the number of workers or ranks.
+Resume: each step keeps its finished units (parts, solved buckets, written sources) while inputs and
+settings are unchanged, so a rerun after kill -9 or a time limit redoes only what was unfinished
+and writes byte-identical output.  What grows with the input: the number of units, buckets and
+shards (files) and the per-unit statistics; memory per worker does not (one unit in step 1, one
+bucket of at most corpus.dedup_max_entries keys in step 2, one unit's duplicates in step 3).
 Bad input (invalid bytes, NUL bytes, truncated archives, malformed XML, empty files, huge lines,
 missing NAK headers) is skipped with file and line, and counted; when a source yields no text at
 all the exit code is 1 and the statistics go to stats-failed.json instead of stats.json.
@@ -21,18 +26,18 @@ import dataclasses
 import hashlib
 import json
 import multiprocessing
+import sys
 from pathlib import Path
 
-import numpy as np
 from tqdm import tqdm
 
 from norlm import engines
 from norlm.errors import StageError, warn
 from norlm.layout import layout_of
-from norlm.corpus.dedup import bucket_bits, bucket_of, later_occurrences, position
+from norlm.corpus.buckets import bucket_names, prepare_dir, solve_bucket
 from norlm.corpus.process import part_paths, process_unit, unit_fingerprint
 from norlm.corpus.segment import make_segmenter
-from norlm.corpus.shards import Duplicates, write_source
+from norlm.corpus.shards import write_source
 from norlm.corpus.stats import print_table, source_summary
 from norlm.corpus.units import plan
 from norlm.files import atomic_open, read_json, write_json, write_run_record
@@ -60,50 +65,6 @@ def _pool_map(fn, jobs: list, workers: int, desc: str):
         return list(tqdm(pool.imap(fn, jobs), **bar))
 
 
-def _dedup_bucket(job: tuple) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Duplicate (position, first position) pairs of lines and of documents in one hash bucket."""
-    bucket, bits, key_files = job
-    lk, lp, dk, dp = [], [], [], []
-    for g, path in key_files:
-        with np.load(path) as z:
-            keys, idx, docs = z["line_keys"], z["line_idx"], z["doc_keys"]
-        mask = bucket_of(keys, bits) == bucket
-        lk.append(keys[mask])
-        lp.append(position(g, idx[mask]))
-        if docs.size:
-            flat = docs.reshape(-1)
-            doc_idx = np.repeat(np.arange(docs.shape[0]), docs.shape[1])
-            mask = bucket_of(flat, bits) == bucket
-            dk.append(flat[mask])
-            dp.append(position(g, doc_idx[mask]))
-    def cat(xs, dt):
-        return np.concatenate(xs) if xs else np.zeros(0, dtype=dt)
-
-    line_dup, line_first = later_occurrences(cat(lk, np.uint64), cat(lp, np.int64))
-    doc_dup, doc_first = later_occurrences(cat(dk, np.uint64), cat(dp, np.int64))
-    return line_dup, line_first, doc_dup, doc_first
-
-
-def _save_pairs(path: Path, a: np.ndarray, b: np.ndarray) -> None:
-    with atomic_open(path, "wb") as fh:
-        np.save(fh, np.stack([a, b]).astype(np.int64))
-
-
-def _solve_bucket(job: tuple) -> int:
-    """Worker entry point: solve one bucket and save its line and document duplicates."""
-    bucket, bits, key_files, dup_dir, name = job
-    line_dup, line_first, doc_dup, doc_first = _dedup_bucket((bucket, bits, key_files))
-    _save_pairs(Path(dup_dir) / f"lines-{name}.npy", line_dup, line_first)
-    _save_pairs(Path(dup_dir) / f"docs-{name}.npy", doc_dup, doc_first)
-    return len(line_dup)
-
-
-def _load_pairs(paths: list[Path]) -> Duplicates:
-    arrays = [np.load(p) for p in paths]
-    both = np.concatenate(arrays, axis=1) if arrays else np.zeros((2, 0), dtype=np.int64)
-    return Duplicates(both[0], both[1])
-
-
 def main(args, cfg) -> int:
     engines.init_light()
     try:
@@ -117,15 +78,102 @@ def main(args, cfg) -> int:
         raise
 
 
-def _run(args, cfg) -> int:
+def _settings(args, cfg):
+    """The [corpus] section with the command-line overrides, and the worker count."""
     corpus = cfg.corpus
     if args.segmenter:
         corpus = dataclasses.replace(corpus, segmenter=args.segmenter)
     if args.near_dedup:
         corpus = dataclasses.replace(corpus, near_dedup=True)
-    workers = args.workers or cfg.run.workers
     if not corpus.sources:
         raise StageError(f"{cfg.source} has no [[corpus.sources]]")
+    return corpus, args.workers or cfg.run.workers
+
+
+def _up_to_date(out: Path, stamp: Path, fingerprint: str) -> bool:
+    stats_path = out / "stats.json"
+    if not (stats_path.is_file() and stamp.is_file()):
+        return False
+    old = read_json(stats_path)
+    shards = [out / s["file"] for src in old.get("sources", {}).values() for s in src.get("shards", [])]
+    if stamp.read_text().strip() != fingerprint or not all(p.is_file() for p in shards):
+        return False
+    engines.log0(f"norlm corpus: {out} is up to date (use --force to rebuild)")
+    if engines.is_root():
+        print_table(old)
+    return True
+
+
+def _read_units(units, corpus, seed: int, parts: Path, workers: int, force: bool) -> list[dict]:
+    """Step 1, this rank's share of the units, largest first; every unit's stats afterwards."""
+    order = sorted(range(len(units)), key=lambda i: (-units[i].size, i))
+    jobs = [(units[i], corpus.sources[units[i].source], corpus, corpus.segmenter, seed, str(parts), force)
+            for i in engines.split(order)]
+    engines.log0(f"norlm corpus: {len(units)} units from {len(corpus.sources)} sources, "
+                 f"{engines.size()} rank(s) x {workers} worker(s), segmenter {corpus.segmenter}")
+    reused = sum(r["reused"] for r in _pool_map(process_unit, jobs, workers, "read+segment"))
+    _log_reuse("step 1", reused, len(jobs), "units")
+    engines.barrier()
+    return [read_json(part_paths(parts, corpus.sources[u.source].name, u)["stats"]) for u in units]
+
+
+def _log_reuse(step: str, reused: int, total: int, what: str) -> None:
+    """One stderr line per rank: how much of this step an earlier (killed) run had already done."""
+    print(f"norlm corpus: {step}: rank {engines.rank()}: {reused} of {total} {what} reused from an earlier run",
+          file=sys.stderr, flush=True)
+
+
+def _dedup(units, unit_stats, corpus, parts: Path, workers: int, fingerprint: str, force: bool):
+    """Step 2: solve the hash buckets (this rank's share); returns the bucket names and folder."""
+    key_files = []
+    for g, u in enumerate(units):
+        paths = part_paths(parts, corpus.sources[u.source].name, u)
+        key_files.append((g, str(paths["lines"]), str(paths["docs"])))
+    total_keys = sum(s.get("documents", 0) * corpus.minhash_bands if corpus.near_dedup else 0 for s in unit_stats)
+    total_keys += sum(s.get("sentences", 0) for s in unit_stats)
+    bits, names = bucket_names(total_keys, corpus.dedup_max_entries)
+    dup_dir = parts / "dups"
+    if engines.is_root():
+        prepare_dir(dup_dir, fingerprint, bits)
+    engines.barrier()
+    jobs = [(b, bits, key_files, str(dup_dir), names[b], force) for b in engines.split(list(range(1 << bits)))]
+    _log_reuse("step 2", sum(_pool_map(solve_bucket, jobs, workers, "dedup")), len(jobs), "buckets")
+    engines.barrier()
+    return names, dup_dir
+
+
+def _source_done(parts: Path, out: Path, name: str, fingerprint: str) -> bool:
+    """A source whose shards were all written by an earlier run with these inputs and settings."""
+    path = parts / name / "shards.json"
+    if not path.is_file():
+        return False
+    old = read_json(path)
+    return old.get("stamp") == fingerprint and all(
+        (out / sh["file"]).is_file() and (out / sh["file"]).stat().st_size == sh["bytes"] for sh in old["shards"])
+
+
+def _write_sources(units, corpus, parts: Path, out: Path, names, dup_dir: Path, workers: int,
+                   fingerprint: str, force: bool) -> None:
+    """Step 3: each source's shards (this rank's share), skipping sources already written."""
+    unit_source = [u.source for u in units]
+    line_files = [str(dup_dir / f"lines-{n}.npy") for n in names]
+    doc_files = [str(dup_dir / f"docs-{n}.npy") for n in names] if corpus.near_dedup else None
+    shard_bytes = int(corpus.shard_mb * 1_000_000)
+    jobs, mine = [], engines.split(list(range(len(corpus.sources))))
+    for s_idx in mine:
+        name = corpus.sources[s_idx].name
+        if not force and _source_done(parts, out, name, fingerprint):
+            continue
+        mine_units = [(g, u) for g, u in enumerate(units) if u.source == s_idx]
+        jobs.append((name, mine_units, unit_source, str(parts), str(out), shard_bytes, line_files, doc_files))
+    for result in _pool_map(write_source, jobs, workers, "shards"):
+        write_json(parts / result["source"] / "shards.json", {**result, "stamp": fingerprint})
+    _log_reuse("step 3", len(mine) - len(jobs), len(mine), "sources")
+    engines.barrier()
+
+
+def _run(args, cfg) -> int:
+    corpus, workers = _settings(args, cfg)
     out = layout_of(cfg).corpus_dir
     parts = out / "parts"
     units, missing = plan(corpus.sources)  # PlanError, SegmenterError: StageErrors the CLI reports
@@ -135,84 +183,51 @@ def _run(args, cfg) -> int:
     fps = [unit_fingerprint(u, corpus.sources[u.source], corpus, corpus.segmenter, seed) for u in units]
     settings = json.dumps([fps, dataclasses.asdict(corpus)], sort_keys=True, default=str)
     fingerprint = hashlib.sha256(settings.encode()).hexdigest()
-    stats_path = out / "stats.json"
     stamp = parts / "fingerprint.txt"  # inputs (sizes, mtimes) + settings of the last complete run
-    if not args.force and stats_path.is_file() and stamp.is_file():
-        old = read_json(stats_path)
-        shards = [out / s["file"] for src in old.get("sources", {}).values() for s in src.get("shards", [])]
-        if stamp.read_text().strip() == fingerprint and all(p.is_file() for p in shards):
-            engines.log0(f"norlm corpus: {out} is up to date (use --force to rebuild)")
-            if engines.is_root():
-                print_table(old)
-            return 0
+    if not args.force and _up_to_date(out, stamp, fingerprint):
+        return 0
 
     engines.barrier()
     if engines.is_root():
         stamp.unlink(missing_ok=True)
-    # step 1: units -> parts, this rank's share, largest first
-    order = sorted(range(len(units)), key=lambda i: (-units[i].size, i))
-    mine = engines.split(order)
-    jobs = [(units[i], corpus.sources[units[i].source], corpus, corpus.segmenter, seed, str(parts), args.force)
-            for i in mine]
-    engines.log0(f"norlm corpus: {len(units)} units from {len(corpus.sources)} sources, "
-              f"{engines.size()} rank(s) x {workers} worker(s), segmenter {corpus.segmenter}")
-    _pool_map(process_unit, jobs, workers, "read+segment")
-    engines.barrier()
-    unit_stats = [read_json(part_paths(parts, corpus.sources[u.source].name, u)["stats"]) for u in units]
-
-    # step 2: dedup by hash bucket
-    key_files = [(g, str(part_paths(parts, corpus.sources[u.source].name, u)["keys"])) for g, u in enumerate(units)]
-    total_keys = sum(s.get("documents", 0) * corpus.minhash_bands if corpus.near_dedup else 0 for s in unit_stats)
-    total_keys += sum(s.get("sentences", 0) for s in unit_stats)
-    bits = bucket_bits(total_keys, corpus.dedup_max_entries)
-    dup_dir = parts / "dups"
-    names = [f"{bits:02d}-{b:05d}" for b in range(1 << bits)]
-    bucket_jobs = [(b, bits, key_files, str(dup_dir), names[b]) for b in engines.split(list(range(1 << bits)))]
-    _pool_map(_solve_bucket, bucket_jobs, workers, "dedup")
-    engines.barrier()
-
-    # step 3: per source -> shards
-    line_dups = _load_pairs([dup_dir / f"lines-{n}.npy" for n in names])
-    doc_dups = _load_pairs([dup_dir / f"docs-{n}.npy" for n in names]) if corpus.near_dedup else None
-    unit_source = [u.source for u in units]
-    shard_bytes = int(corpus.shard_mb * 1_000_000)
-    source_jobs = []
-    for s_idx in engines.split(list(range(len(corpus.sources)))):
-        name = corpus.sources[s_idx].name
-        mine_units = [(g, u) for g, u in enumerate(units) if u.source == s_idx]
-        source_jobs.append((name, mine_units, unit_source, str(parts), str(out), shard_bytes, line_dups, doc_dups))
-    for result in _pool_map(write_source, source_jobs, workers, "shards"):
-        write_json(parts / result["source"] / "shards.json", result)
-    engines.barrier()
-
-    code = 0
-    if engines.is_root():
-        summary = {"segmenter": corpus.segmenter, "sources": {}}
-        for s_idx, source in enumerate(corpus.sources):
-            written = read_json(parts / source.name / "shards.json")
-            mine_stats = [s for u, s in zip(units, unit_stats) if u.source == s_idx]
-            summary["sources"][source.name] = source_summary(source, mine_stats, written, missing[source.name])
-        empty = [name for name, s in summary["sources"].items() if s["sentences"] == 0]
-        summary["empty_sources"] = empty
-        summary["total"] = {k: sum(s[k] for s in summary["sources"].values())
-                            for k in ("documents", "sentences", "words", "chars", "duplicates_within",
-                                      "duplicates_across", "near_duplicate_documents")}
-        write_run_record(out, cfg, "corpus", workers=workers, ranks=engines.size(), segmenter=corpus.segmenter)
-        current = {sh["file"] for src in summary["sources"].values() for sh in src["shards"]}
-        for stale in out.glob("*-[0-9][0-9][0-9][0-9].txt.gz"):  # shards of sources no longer configured
-            if stale.name not in current:
-                stale.unlink()
-        print_table(summary)
-        failed_path = out / "stats-failed.json"
-        if empty:  # no completion file: make must not treat a corpus with a dead source as built
-            stats_path.unlink(missing_ok=True)
-            write_json(failed_path, summary)
-            for name in empty:
-                warn(f"source '{name}' yielded no text (see bad_input in {failed_path})")
-            code = 1
-        else:
-            failed_path.unlink(missing_ok=True)
-            with atomic_open(stamp, "w") as fh:
-                fh.write(fingerprint + "\n")
-            write_json(stats_path, summary)
+    unit_stats = _read_units(units, corpus, seed, parts, workers, args.force)
+    names, dup_dir = _dedup(units, unit_stats, corpus, parts, workers, fingerprint, args.force)
+    _write_sources(units, corpus, parts, out, names, dup_dir, workers, fingerprint, args.force)
+    code = _finish(cfg, corpus, units, unit_stats, missing, out, parts, stamp, fingerprint, workers) \
+        if engines.is_root() else 0
     return int(engines.broadcast_object(code))
+
+
+def _finish(cfg, corpus, units, unit_stats, missing, out: Path, parts: Path, stamp: Path, fingerprint: str,
+            workers: int) -> int:
+    """Root rank: stats.json (the completion file, last) or stats-failed.json when a source is empty."""
+    summary = {"segmenter": corpus.segmenter, "sources": {}}
+    for s_idx, source in enumerate(corpus.sources):
+        written = read_json(parts / source.name / "shards.json")
+        written.pop("stamp", None)
+        mine_stats = [s for u, s in zip(units, unit_stats) if u.source == s_idx]
+        summary["sources"][source.name] = source_summary(source, mine_stats, written, missing[source.name])
+    empty = [name for name, s in summary["sources"].items() if s["sentences"] == 0]
+    summary["empty_sources"] = empty
+    summary["total"] = {k: sum(s[k] for s in summary["sources"].values())
+                        for k in ("documents", "sentences", "words", "chars", "duplicates_within",
+                                  "duplicates_across", "near_duplicate_documents")}
+    write_run_record(out, cfg, "corpus", workers=workers, ranks=engines.size(), segmenter=corpus.segmenter)
+    current = {sh["file"] for src in summary["sources"].values() for sh in src["shards"]}
+    for stale in out.glob("*-[0-9][0-9][0-9][0-9].txt.gz"):  # shards of sources no longer configured
+        if stale.name not in current:
+            stale.unlink()
+    print_table(summary)
+    failed_path = out / "stats-failed.json"
+    stats_path = out / "stats.json"
+    if empty:  # no completion file: make must not treat a corpus with a dead source as built
+        stats_path.unlink(missing_ok=True)
+        write_json(failed_path, summary)
+        for name in empty:
+            warn(f"source '{name}' yielded no text (see bad_input in {failed_path})")
+        return 1
+    failed_path.unlink(missing_ok=True)
+    with atomic_open(stamp, "w") as fh:
+        fh.write(fingerprint + "\n")
+    write_json(stats_path, summary)
+    return 0
