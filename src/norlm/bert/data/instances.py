@@ -91,17 +91,7 @@ def make_pairs_passes(shard: ShardTokens, max_seq_length: int, short_seq_prob: f
     doc_first = shard.doc_sent[:-1]
     doc_last = shard.doc_sent[1:] - 1
 
-    shorts, targets, uniforms = [], [], []
-    for rng in rngs:
-        short = rng.random(n_docs) < short_seq_prob
-        target = np.full(n_docs, max_num_tokens, np.int64)
-        target[short] = rng.integers(2, max_num_tokens, size=int(short.sum()), endpoint=True)
-        shorts.append(short)
-        targets.append(target)
-        uniforms.append(rng.random((4, n_sent_total)))  # a/b split, coin, random start, random document
-    short = np.concatenate(shorts)
-    target = np.concatenate(targets)
-    u = np.concatenate(uniforms, axis=1)  # [4, g * n_sent_total]
+    short, target, u = _pass_draws(rngs, n_docs, n_sent_total, short_seq_prob, max_num_tokens)
 
     lane_doc = np.tile(np.arange(n_docs), g)
     lane_pass = np.repeat(np.arange(g), n_docs)
@@ -130,16 +120,7 @@ def make_pairs_passes(shard: ShardTokens, max_seq_length: int, short_seq_prob: f
 
         r = np.flatnonzero(random_next)
         if r.size:
-            other = np.minimum(np.floor(u_doc[r] * n_docs).astype(np.int64), n_docs - 1)
-            again = np.flatnonzero(other == doc[r])
-            if again.size:  # the reference tries up to 10 times for another document
-                passes = lane_pass[active[r[again]]]
-                for q in np.unique(passes):
-                    which = again[passes == q]
-                    tries = rngs[q].integers(0, n_docs, size=(which.size, RANDOM_DOC_TRIES - 1))
-                    differs = tries != doc[r[which], None]
-                    pick = np.where(differs.any(axis=1), differs.argmax(axis=1), RANDOM_DOC_TRIES - 2)
-                    other[which] = tries[np.arange(which.size), pick]
+            other = _other_documents(u_doc[r], doc[r], lane_pass[active[r]], rngs, n_docs)
             same[r] = other == doc[r]
             o_first, o_last = doc_first[other], doc_last[other]
             start = o_first + np.floor(u_start[r] * (o_last - o_first + 1)).astype(np.int64)
@@ -162,6 +143,35 @@ def make_pairs_passes(shard: ShardTokens, max_seq_length: int, short_seq_prob: f
                                                                        b_start[sel], max_num_tokens, rng)
     return Pairs(a_start, a_len.astype(np.int32), b_start, b_len.astype(np.int32), cols[4], cols[5], cols[6],
                  cols[7], short_docs=int(short.sum()), doc_passes=g * n_docs)
+
+
+def _pass_draws(rngs, n_docs: int, n_sent_total: int, short_seq_prob: float, max_num_tokens: int):
+    """Per pass, in rng order: short-target flags, target lengths, and the uniforms of every chunk
+    slot (a/b split, coin, random start, random document) -> concatenated over passes."""
+    shorts, targets, uniforms = [], [], []
+    for rng in rngs:
+        short = rng.random(n_docs) < short_seq_prob
+        target = np.full(n_docs, max_num_tokens, np.int64)
+        target[short] = rng.integers(2, max_num_tokens, size=int(short.sum()), endpoint=True)
+        shorts.append(short)
+        targets.append(target)
+        uniforms.append(rng.random((4, n_sent_total)))
+    return np.concatenate(shorts), np.concatenate(targets), np.concatenate(uniforms, axis=1)  # u: [4, g * n]
+
+
+def _other_documents(u_doc, doc, passes, rngs, n_docs: int) -> np.ndarray:
+    """The random document of each random-next lane; where the first draw hits the lane's own
+    document, the reference tries up to 10 times for another (draws from that pass's rng)."""
+    other = np.minimum(np.floor(u_doc * n_docs).astype(np.int64), n_docs - 1)
+    again = np.flatnonzero(other == doc)
+    if again.size:
+        for q in np.unique(passes[again]):
+            which = again[passes[again] == q]
+            tries = rngs[q].integers(0, n_docs, size=(which.size, RANDOM_DOC_TRIES - 1))
+            differs = tries != doc[which, None]
+            pick = np.where(differs.any(axis=1), differs.argmax(axis=1), RANDOM_DOC_TRIES - 2)
+            other[which] = tries[np.arange(which.size), pick]
+    return other
 
 
 def _truncate(a_len, b_len, a_start, b_start, max_num_tokens, rng):
