@@ -8,8 +8,8 @@ Every stage the config runs (BERT with a [bert]/[bert_data] table, ELMo with [el
 sbatch` renders it: wall time, jobs at the time limit, GPU-hours, CPU core-hours, billing units,
 disk, and the basis of each figure (cpu_cost, train_cost, post_cost); then the totals (the
 critical path through the stage graph) and whether the input pipelines can feed the GPUs (feed).
---from-log replaces the labelled GPU figure of one BERT phase by a real run's throughput; the phase,
-global batch and workers come from the log's "run" metadata record.  Standard library only.
+--from-log replaces the labelled GPU figure of one BERT phase by a real run's throughput (log_run).
+Standard library only.
 """
 from __future__ import annotations
 
@@ -21,9 +21,9 @@ from typing import Any
 from norlm.hpc.estimate import StagePlan, corpus_size
 from norlm.hpc.feed import Feed, bert_feed, elmo_feed, load_feed
 from norlm.hpc.jobs import resolve_job
+from norlm.hpc.log_run import LogRun
 from norlm.hpc.profile import ClusterProfile, RenderError, available_profiles, load_profile
 from norlm.hpc.render import check_retired, pipeline
-from norlm.hpc.throughput import Throughput
 
 FAMILY = {"vocab": "bert", "bert-data": "bert", "bert-train": "bert", "bert-export": "bert",
           "elmo-vocab": "elmo", "elmo-train": "elmo", "elmo-export": "elmo"}
@@ -53,7 +53,7 @@ def stages_of(cfg: Any) -> list[tuple[str, int | None]]:
     return [(s, p) for s, p in pipeline() if FAMILY.get(s, "bert") in families or s in ("corpus", "evaluate")]
 
 
-def plan(cfg: Any, profile: ClusterProfile, measured: "LogRun | None" = None, corpus_gb: float = 0.0) -> list[StagePlan]:
+def plan(cfg: Any, profile: ClusterProfile, measured: LogRun | None = None, corpus_gb: float = 0.0) -> list[StagePlan]:
     from norlm.hpc import cpu_cost, post_cost, train_cost
     from norlm.scale_rates import RATES_FILE, load_rates
 
@@ -95,44 +95,6 @@ def feeds(cfg: Any, profile: ClusterProfile, plans: list[StagePlan]) -> list[Fee
         if feed:
             out.append(feed)
     return out
-
-
-class LogRun:
-    """A real bert-train run's DLLogger file: its phase, workers, global batch and throughput."""
-
-    def __init__(self, cfg: Any, path: str, phase: int = 0, gpus: int = 0):
-        from norlm.dllogger import read_dllog
-        from norlm.hpc.train_cost import sequence_flops
-
-        records = read_dllog(path)
-        runs = [r["metadata"] for r in records if r.get("type") == "METADATA" and r.get("metric") == "run"]
-        info = runs[-1] if runs else {}
-        self.phase, self.workers = int(info.get("phase", phase)), int(info.get("workers", gpus))
-        if not self.phase or not self.workers:
-            raise RenderError(f"{path}: no run metadata record (bert-train writes one since issue 29); "
-                              "pass --log-phase and --log-gpus")
-        values = [r for r in records if r.get("type") == "LOG" and "throughput_train" in r.get("data", {})]
-        if not values:
-            raise RenderError(f"{path}: no throughput_train record (is it a bert-train dllog.json?)")
-        self.seq_s = float(values[-1]["data"]["throughput_train"])  # the final record is the steady-state mean
-        self.global_batch = int(info.get("global_batch", 0))
-        stamps = [float(r["timestamp"]) for r in records if "timestamp" in r]
-        self.measured_s = max(stamps) - min(stamps)
-        self.updates = max((r["step"] for r in values if isinstance(r.get("step"), int)), default=0) - int(
-            info.get("start_step", 0))
-        tflops = self.seq_s / self.workers * sequence_flops(cfg, self.phase) / 1e12
-        self.figure = Throughput("(log)", cfg.bert.precision, tflops, tflops, "measured here",
-                                 f"{path}: {self.seq_s:g} seq/s on {self.workers} worker(s), phase {self.phase}")
-
-    def predicted_s(self) -> float:
-        """The logged run's own wall time as the plan's arithmetic gives it (FLOPs / rate)."""
-        return self.updates * self.global_batch / self.seq_s
-
-    def check_line(self) -> str:
-        error = self.predicted_s() / self.measured_s - 1
-        return (f"--from-log check: phase {self.phase}, {self.updates} updates of {self.global_batch} on "
-                f"{self.workers} worker(s): predicted {self.predicted_s():.1f} s, measured {self.measured_s:.1f} s "
-                f"(first to last record), error {error:+.1%}")
 
 
 def main(args: argparse.Namespace, cfg: Any) -> int:

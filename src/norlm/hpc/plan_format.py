@@ -98,7 +98,8 @@ def plan_json(profile: ClusterProfile, plans: list[StagePlan], feeds: list[Feed]
     out = {"cluster": profile.name, "stages": rows, "totals": totals(plans).__dict__,
            "feeds": [{"stage": f.stage, "demand": f.demand, "capacity": f.capacity, "ratio": f.ratio} for f in feeds]}
     if measured:
-        out["from_log"] = {"phase": measured.phase, "workers": measured.workers, "predicted_s": measured.predicted_s(),
+        out["from_log"] = {"phase": measured.phase, "workers": measured.workers, "updates": measured.updates,
+                           "startup_s": measured.startup_s, "predicted_s": measured.predicted_s(),
                            "measured_s": measured.measured_s}
     return out
 

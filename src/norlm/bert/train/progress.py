@@ -27,7 +27,7 @@ class Progress:
     """Interval bookkeeping and the three outputs of one run."""
 
     def __init__(self, out_dir: Path, bcfg, global_batch: int, total: int, stop_at: int, start_step: int,
-                 precision: str, root: bool):
+                 precision: str, root: bool, run_info: dict | None = None):
         import tensorflow as tf
         from norlm.dllogger import DLLogger
 
@@ -35,6 +35,8 @@ class Progress:
         self.global_batch, self.total, self.stop_at, self.start_step = global_batch, total, stop_at, start_step
         self.precision = precision
         self.dll = DLLogger(out_dir / "dllog.json") if root else None
+        if self.dll and run_info:  # what this (re)start ran: `norlm plan --from-log` reads phase and workers here
+            self.dll.metadata("run", run_info)
         self.tb = tf.summary.create_file_writer(str(out_dir / "tensorboard")) if root else None
         self.t_start = self.t_interval = time.time()
         self.interval_losses: list[float] = []

@@ -120,8 +120,11 @@ def train_loop(trainer, keeper, batches, cfg, args, bert_cfg, run: dict) -> int:
     phase, out_dir, stop_at = run["phase"], run["out_dir"], run["stop_at"]
     total = bcfg.phase(phase).train_steps
     stop = StopFlag().install()
-    progress = Progress(out_dir, bcfg, run["global_batch"], total, stop_at, int(state.global_step.numpy()),
-                        run["precision"], root)
+    start = int(state.global_step.numpy())
+    run_info = {"stage": "bert-train", "phase": phase, "max_seq_length": run["seq_len"],
+                "max_predictions_per_seq": run["max_pred"], "global_batch": run["global_batch"],
+                "workers": engines.size(), "start_step": start, "train_steps": total, "precision": run["precision"]}
+    progress = Progress(out_dir, bcfg, run["global_batch"], total, stop_at, start, run["precision"], root, run_info)
     status = "completed"
     while int(state.global_step.numpy()) < stop_at:
         t0 = time.time()
