@@ -91,3 +91,14 @@ def test_compare_prints_every_cluster(tmp_path):
                                 "--json", work=tmp_path).stdout)
     assert "not estimated" not in json.dumps(data) and data["totals"]["billing"] > 0
     assert [f["stage"] for f in data["feeds"]] == ["elmo-train"]
+
+
+def test_plan_imports_only_the_standard_library():
+    """Plans are made on login nodes: the whole plan, README table included, without numpy or TensorFlow."""
+    import subprocess
+    import sys
+
+    code = ("import sys; from norlm.hpc.plan_format import readme_table; readme_table(); "
+            "print(sorted({m.split('.')[0] for m in sys.modules} & {'numpy', 'tensorflow', 'tqdm', 'mpi4py'}))")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO)
+    assert proc.stdout.strip() == "[]"
