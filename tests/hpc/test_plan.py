@@ -57,10 +57,10 @@ def test_norbert1_on_saga_accel_is_the_published_scale():
 
 def test_plan_cli_saga_table(tmp_path):
     out = run_norlm("plan", "--config", str(NORBERT1), "--cluster", "saga", work=tmp_path).stdout
-    assert ("| bert-train-p1 | accel | 4 x 4 | 14-00:00:00 | 2.81 TFLOP/s per GPU | 265 h (11.0 days) | 1 | 4,240 | "
-            "0 | ") in out
-    assert ("| bert-train-p2 | accel | 4 x 4 | 14-00:00:00 | 1.96 TFLOP/s per GPU | 181 h (7.6 days) | 1 | 2,899 | "
-            "0 | ") in out
+    assert ("| bert-train-p1 | accel | 4 x 4 | 14-00:00:00 | 2.81 TFLOP/s per GPU | 265 h (11.0 days) | 1 | 4 | "
+            "4,240 | 0 | ") in out
+    assert ("| bert-train-p2 | accel | 4 x 4 | 14-00:00:00 | 1.96 TFLOP/s per GPU | 181 h (7.6 days) | 1 | 3 | "
+            "2,899 | 0 | ") in out
     assert ("  bert-train-p1: measured elsewhere: NorBERT-1 logs on Saga: 40 / 6.5 seq/s per P100 "
             "(bert-recipe §3.4)") in out
     corpus_rate = load_rates()["corpus"].mb_per_cpu_s  # 20 tasks of [hpc.corpus], one worker each

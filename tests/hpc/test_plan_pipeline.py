@@ -54,6 +54,7 @@ def test_cpu_stages_by_hand():
     assert corpus.hours == pytest.approx(PAPER_BYTES / 1e6 / rates["corpus"].mb_per_cpu_s / 20 / 3600)
     assert corpus.core_hours == pytest.approx(corpus.hours * 20 * 2)  # 20 tasks x 2 CPUs allocated
     assert corpus.disk_gb == pytest.approx(PAPER_BYTES * rates["corpus"].out_bytes_per_in_byte / 1e9)
+    assert corpus.nodes_to_fit == 1 and by["bert-train-p1"].nodes_to_fit == 4  # 265 h: 4 nodes fit 14 days
     # vocab is one process whatever the cores
     assert by["vocab"].hours == pytest.approx(PAPER_BYTES / 1e6 / rates["vocab"].mb_per_cpu_s / 3600)
     # bert-data phase 1: 2 array tasks x 24 ranks, time and output x dupe 10 / the measured dupe

@@ -15,7 +15,6 @@ from typing import Any
 
 from norlm.hpc.estimate import Corpus, StagePlan, chain_note, jobs_needed
 from norlm.hpc.jobs import Job
-from norlm.hpc.profile import parse_time
 from norlm.scale_rates import StageRate
 
 DEMO_SHAPE = {1: (128, 20), 2: (256, 40)}  # configs/demo.toml, the settings the rates file was measured at
@@ -76,9 +75,8 @@ def cpu_stage(job: Job, rates: dict[str, StageRate], cfg: Any, corpus: Corpus, m
     jobs = jobs_needed(job, hours)
     mem = peak_gb(rate, corpus.bytes / n, measured_mb)
     notes = list(chain_note(job, jobs)) if job.chain else []
-    usable = parse_time(job.time) - job.signal_seconds
     if jobs > 1 and job.mpi:
-        need = math.ceil(cpu_s / usable / max(1, job.tasks_per_node * job.array))
+        need = StagePlan(job, hours=hours).nodes_to_fit
         notes.append(f"over its time limit {job.time}: {need} node(s) of {job.tasks_per_node} ranks would fit")
     elif jobs > 1:
         notes.append(f"one process, over its time limit {job.time}: raise [hpc.{job.stage.replace('-', '_')}] time")

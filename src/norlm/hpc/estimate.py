@@ -41,6 +41,16 @@ class StagePlan:
     def label(self) -> str:
         return self.job.label
 
+    @property
+    def nodes_to_fit(self) -> int:
+        """Nodes (all array tasks together) that would finish within one time limit, scaling perfectly over
+        ranks; 0 when a single process runs over it (it cannot be spread)."""
+        job = self.job
+        usable = (parse_time(job.time) - job.signal_seconds) / 3600
+        if not job.mpi:
+            return 1 if self.hours <= usable else 0
+        return max(1, math.ceil(job.array * job.nodes * self.hours / usable)) if usable > 0 else 0
+
 
 def jobs_needed(job: Job, hours: float) -> int:
     usable = (parse_time(job.time) - job.signal_seconds) / 3600

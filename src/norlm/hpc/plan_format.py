@@ -50,6 +50,7 @@ def _row(item: StagePlan, billing: bool) -> str:
     job = item.job
     shape = f"{job.nodes} x {job.gpus_per_node}" if job.gpus_per_node else f"{job.array * job.nodes} (CPU)"
     cells = [job.label, job.partition, shape, job.time, item.rate, hours_text(item.hours), str(item.jobs),
+             str(item.nodes_to_fit or "-"),
              f"{item.gpu_hours:,.0f}" if item.gpu_hours else "-", f"{item.core_hours:,.0f}",
              f"{item.disk_gb:,.1f}", f"{item.mem_gb:,.1f}" if item.mem_gb else "-"]
     if billing:
@@ -62,9 +63,9 @@ def format_plan(cfg: Any, profile: ClusterProfile, plans: list[StagePlan], feeds
     unit = profile.billing.unit if profile.billing else ""
     lines = [f"norlm plan: {Path(cfg.source).name} on {profile.name} (precision {cfg.bert.precision}; input "
              f"{corpus.bytes / 1e9:,.2f} GB of text, {corpus.words / 1e6:,.0f} M words: {corpus.basis})", "",
-             "| stage | partition | nodes x GPUs | time limit | rate | wall time | jobs | GPU-hours | core-hours | "
-             "disk GB | GB per worker |" + (f" {unit} |" if unit else ""),
-             "|---" * (11 + bool(unit)) + "|"]
+             "| stage | partition | nodes x GPUs | time limit | rate | wall time | jobs | nodes to fit | GPU-hours | "
+             "core-hours | disk GB | GB per worker |" + (f" {unit} |" if unit else ""),
+             "|---" * (12 + bool(unit)) + "|"]
     lines += [_row(p, bool(unit)) for p in plans]
     t = totals(plans)
     lines += ["", f"Total: critical path {hours_text(t.critical_hours)} (without queueing), {t.gpu_hours:,.0f} "
@@ -94,7 +95,8 @@ def format_plan(cfg: Any, profile: ClusterProfile, plans: list[StagePlan], feeds
 def plan_json(profile: ClusterProfile, plans: list[StagePlan], feeds: list[Feed], measured) -> dict:
     rows = [{"stage": p.label, "partition": p.job.partition, "nodes": p.job.nodes, "gpus": p.job.gpus,
              "time_limit": p.job.time, "flops": p.flops, "tflops_per_gpu": p.tflops_per_gpu, "hours": p.hours,
-             "gpu_hours": p.gpu_hours, "core_hours": p.core_hours, "jobs": p.jobs, "billing": p.billing,
+             "gpu_hours": p.gpu_hours, "core_hours": p.core_hours, "jobs": p.jobs, "nodes_to_fit": p.nodes_to_fit,
+             "billing": p.billing,
              "disk_gb": p.disk_gb, "mem_gb": p.mem_gb, "basis": p.basis, "notes": list(p.notes)} for p in plans]
     out = {"cluster": profile.name, "stages": rows, "totals": totals(plans).__dict__,
            "feeds": [{"stage": f.stage, "demand": f.demand, "capacity": f.capacity, "ratio": f.ratio} for f in feeds]}
