@@ -99,6 +99,11 @@ def test_resumed_log_gives_one_curve_and_a_restart(tmp_path):
     assert [(p["step"], p["data"]["mlm_loss"]) for p in points] == [(10, 9.0), (20, 8.9), (30, 5.0), (40, 4.9),
                                                                   (60, 4.8)]
     assert [r["step"] for r in restarts] == [30]
+    from norlm.plots import load_points
+
+    drawn = load_points([path])  # what plot-log and the report draw: one curve, the restart flagged
+    assert [(p["step"], p["restart"]) for p in drawn] == [(10, False), (20, False), (30, True), (40, False),
+                                                           (60, False)]
 
 
 def test_published_log_restarts_at_repeated_metadata():

@@ -27,15 +27,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def load_points(paths: Sequence[str | os.PathLike]) -> list[dict[str, Any]]:
-    """Training LOG points of every file, each tagged with the file index; lines without losses dropped."""
+    """Training LOG points of every file, each tagged with the file index; lines without losses dropped.
+
+    One curve per file: a resumed run's repeated steps are replaced (dllogger.curve_points), and the
+    first point after each restart carries `restart: True`."""
     points = []
     for index, path in enumerate(paths):
-        for rec in curve_points(read_dllog(path))[0]:  # one curve: a resumed run's repeated steps replaced
+        curve, restarts = curve_points(read_dllog(path))
+        for rec in curve:
             data = rec.get("data", {})
             if not all(isinstance(data.get(k), (int, float)) for k in LOSSES):
                 continue
             points.append({"file": index, "step": rec["step"], "time": rec.get("time"),
-                           **{k: float(data[k]) for k in LOSSES}})
+                           "restart": any(rec is r for r in restarts), **{k: float(data[k]) for k in LOSSES}})
     return points
 
 

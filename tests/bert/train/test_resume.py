@@ -13,7 +13,8 @@ import tensorflow as tf
 from .synth import SMOKE
 from tests.conftest import REPO, norlm_env
 from norlm.bert.train.checkpoint import read_state
-from norlm.dllogger import read_dllog, training_points
+from norlm.dllogger import curve_points, read_dllog, training_points
+from norlm.plots import load_points
 
 ARGS = ["bert-train", *SMOKE, "--phase", "1", "bert.phase1.train_steps=24", "bert.phase1.train_batch_size=8",
         "bert.save_checkpoints_steps=4", "bert.keep_checkpoints=2", "bert.display_loss_steps=4"]
@@ -67,9 +68,17 @@ def test_kill_9_then_resume_is_bit_identical(small_work, tmp_path):
     # keep the last 2 checkpoints only
     assert sorted(p.name for p in (small_work / "bert/phase1").glob("*.index")) == [
         "model.ckpt-20.index", "model.ckpt-24.index"]
-    # the resumed log continues the interrupted one (NVIDIA step = global step + 1)
-    steps = [p["step"] for p in training_points(read_dllog(other / "bert/phase1/dllog.json"))]
-    assert steps[-1] == 24 and steps == sorted(steps)
+    # the resumed log continues the interrupted one (NVIDIA step = global step + 1) after a restart
+    # marker; read as one curve, a step the killed run logged after its checkpoint appears once
+    records = read_dllog(other / "bert/phase1/dllog.json")
+    assert [r.get("metric") for r in records].count("restart") == 1
+    points, restarts = curve_points(records)
+    steps = [p["step"] for p in points]
+    assert steps[-1] == 24 and steps == sorted(set(steps)) and len(restarts) == 1
+    assert restarts[0]["step"] > killed_at >= restarts[0]["step"] - 4
+    drawn = load_points([other / "bert/phase1/dllog.json"])  # what plot-log and the report draw
+    assert [p["step"] for p in drawn] == steps and [p["step"] for p in drawn if p["restart"]] == [restarts[0]["step"]]
+    assert len(training_points(records)) >= len(steps)
 
 
 def test_sigterm_saves_a_checkpoint_and_stops(small_work):
