@@ -92,6 +92,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"norlm {name}: config error: {exc}", file=sys.stderr)
         return 2
+    except Exception as exc:  # a full disk or quota (ENOSPC/EDQUOT/EIO), from this process or a worker
+        from norlm.diskspace import describe_space_error
+
+        message = describe_space_error(exc)
+        if message is None:
+            raise
+        print(f"norlm {name}: error: {message}", file=sys.stderr)
+        return errors.EXIT_BAD_INPUT
 
 
 if __name__ == "__main__":

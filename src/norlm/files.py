@@ -21,10 +21,17 @@ from typing import IO, Any, Iterator
 
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
-    """Yield a temporary path next to `path`; rename it into place only if the block succeeds."""
+    """Yield a temporary path next to `path`; rename it into place only if the block succeeds.
+
+    The temporary name carries host and pid (`.NAME.host+pid+XXXX.tmp`), so a rerun can tell a
+    dead writer's leftovers from a live one's (norlm.diskspace.remove_stale_temporaries).  A failed
+    write removes its file and notes its size on the exception (for "wrote X of about Y").
+    """
+    from norlm.diskspace import note_partial, temp_tag
+
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.{temp_tag()}", suffix=".tmp", dir=path.parent)
     os.close(fd)
     tmp_path = Path(tmp)
     try:
@@ -34,6 +41,9 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
         os.umask(umask)
         os.chmod(tmp_path, 0o666 & ~umask)
         os.replace(tmp_path, path)
+    except BaseException as exc:
+        note_partial(exc, tmp_path)
+        raise
     finally:
         if tmp_path.exists():
             tmp_path.unlink()

@@ -32,6 +32,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from norlm import engines
+from norlm.diskspace import preflight_rate
 from norlm.errors import StageError, warn
 from norlm.layout import layout_of
 from norlm.corpus.buckets import bucket_names, prepare_dir, solve_bucket
@@ -187,6 +188,7 @@ def _run(args, cfg) -> int:
     if not args.force and _up_to_date(out, stamp, fingerprint):
         return 0
 
+    preflight_rate(out, ("corpus",), sum(u.size for u in units), args.force)
     engines.barrier()
     if engines.is_root():
         stamp.unlink(missing_ok=True)

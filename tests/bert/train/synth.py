@@ -69,7 +69,7 @@ def write_tfrecords(folder: Path, n: int, seq_len: int, max_pred: int, vocab_siz
     """Records plus the manifest bert-data would write (vocabulary: `vocab_txt`, else folder/../../vocab)."""
     import tensorflow as tf
 
-    from norlm.bert.data.manifest import PretrainingManifest, vocab_record
+    from norlm.bert.data.manifest import PretrainingManifest, describe_file, vocab_record
 
     folder.mkdir(parents=True, exist_ok=True)
     inst = make_instances(n, seq_len, max_pred, vocab_size, seed)
@@ -85,6 +85,8 @@ def write_tfrecords(folder: Path, n: int, seq_len: int, max_pred: int, vocab_siz
     vocab_txt = vocab_txt or folder.parents[2] / "vocab" / "vocab.txt"
     if not vocab_txt.exists():  # records outside a work folder: describe them with their own vocab file
         vocab_txt = write_vocab(folder / "vocab.txt", vocab_size)
+    counts = [len(range(i, n, files)) for i in range(files)]
     PretrainingManifest(phase=phase, instances=n, max_seq_length=seq_len, max_predictions_per_seq=max_pred,
-                        vocab=vocab_record(vocab_txt, size=vocab_size)).write(folder / "manifest.json")
+                        vocab=vocab_record(vocab_txt, size=vocab_size),
+                        files=tuple(describe_file(p, c) for p, c in zip(paths, counts))).write(folder / "manifest.json")
     return paths

@@ -5,6 +5,10 @@ bert-train, `bert-data-inspect` and the test fixtures read it back with `read_ma
 takes its sequence length, predictions per sequence and vocabulary (size and sha256) from here, so
 the data stage's values are written once and read, never re-derived from the config.
 
+Each entry of `files` has the file's name, instances, bytes and sha256 (format 3), so bert-train
+can find a truncated or damaged file at start-up (`check_files`) instead of weeks into a run;
+manifests of format 2 (no bytes/sha256) stay readable and are checked by name only.
+
 `FEATURES` is the one description of a record (NVIDIA's schema, bert-recipe §1.6): the numpy
 writer, the tf.data parser and the input checks all derive their views from it.
 """
@@ -17,7 +21,7 @@ from typing import Any
 
 from norlm.errors import StageError
 
-FORMAT_VERSION = 2  # 2: vocab.size/sha256 of vocab.txt as top-level typed fields
+FORMAT_VERSION = 3  # 2: vocab.size/sha256 of vocab.txt as top-level typed fields; 3: files[].bytes/sha256
 
 
 @dataclass(frozen=True)
@@ -136,3 +140,61 @@ def vocab_record(vocab_txt: str | Path, size: int | None = None) -> VocabRecord:
     sha = sha256_file(vocab_txt)
     return VocabRecord(path=str(vocab_txt), sha256=sha, size=vocab_size(vocab_txt) if size is None else size,
                        vocab_txt=str(vocab_txt), vocab_txt_sha256=sha)
+
+
+def describe_file(path: str | Path, instances: int) -> dict:
+    """A manifest `files` entry: name, instances, and the size and sha256 bert-train checks."""
+    from norlm.files import sha256_file
+
+    path = Path(path)
+    return {"name": path.name, "instances": int(instances), "bytes": path.stat().st_size,
+            "sha256": sha256_file(path)}
+
+
+def complete_entries(folder: str | Path, entries) -> tuple[dict, ...]:
+    """`files` entries with bytes and sha256 filled in where a shard record of an older run lacks them."""
+    out = []
+    for entry in entries:
+        if "bytes" not in entry or "sha256" not in entry:
+            entry = {**entry, **describe_file(Path(folder) / entry["name"], entry.get("instances", 0))}
+        out.append(entry)
+    return tuple(out)
+
+
+def file_problems(manifest: PretrainingManifest, folder: str | Path, files: list[str], full: bool = False) -> list[str]:
+    """What is wrong with the TFRecord files against the manifest: missing, extra, wrong size (or sha256).
+
+    The default check is one stat per file (a truncated copy or a write cut by a full quota changes
+    the size); `full` also hashes every byte (about 2 s per GB per core), for damage that keeps the size.
+    """
+    from norlm.files import sha256_file
+
+    listed = {e["name"]: e for e in manifest.files}
+    if not listed:
+        return []  # records described without a file list (foreign data, old test fixtures)
+    folder = Path(folder)
+    problems = [f"{folder / name}: listed in the manifest but missing" for name in sorted(listed)
+                if not (folder / name).is_file()]
+    problems += [f"{p}: not listed in the manifest (a stale or foreign file)" for p in files
+                 if Path(p).name not in listed]
+    for name, entry in sorted(listed.items()):
+        path = folder / name
+        if not path.is_file() or "bytes" not in entry:
+            continue
+        size = path.stat().st_size
+        if size != entry["bytes"]:
+            cut = "truncated: an interrupted copy or a full quota?" if size < entry["bytes"] else "grown"
+            problems.append(f"{path}: {size:,} bytes, the manifest says {entry['bytes']:,} ({cut})")
+        elif full and entry.get("sha256") and sha256_file(path) != entry["sha256"]:
+            problems.append(f"{path}: sha256 differs from the manifest's (damaged in place)")
+    return problems
+
+
+def files_intact(folder: str | Path, names: list[str], entries) -> bool:
+    """Every named file exists with the size its shard record gives (where the record has one)."""
+    sizes = {e["name"]: e.get("bytes") for e in entries}
+    for name in names:
+        path = Path(folder) / name
+        if not path.is_file() or sizes.get(name) not in (None, path.stat().st_size):
+            return False
+    return True

@@ -38,8 +38,9 @@ from pathlib import Path
 import numpy as np
 
 from norlm import engines
-from norlm.bert.data.manifest import PretrainingManifest, VocabRecord
+from norlm.bert.data.manifest import PretrainingManifest, VocabRecord, complete_entries, describe_file, files_intact
 from norlm.config import to_dict
+from norlm.diskspace import preflight_rate, text_bytes
 from norlm.errors import StageError, StageFailure, warn
 from norlm.layout import Layout, layout_of, repo_glob_bases, repo_path
 from norlm.files import atomic_path, read_json, sha256_file, write_json, write_run_record
@@ -183,7 +184,7 @@ def build_shard(job: Job, shard: int) -> dict:
     record_path = job.record_path(shard)
     if not job.force and record_path.exists():
         record = read_json(record_path)
-        if record.get("key") == key and all((out_dir / n).exists() for n in names):
+        if record.get("key") == key and files_intact(out_dir, names, record.get("files", ())):
             record["skipped"] = True
             return record
 
@@ -211,7 +212,7 @@ def build_shard(job: Job, shard: int) -> dict:
         "key": key,
         "input": job.inputs[shard],
         "input_sha256": sha256_file(job.inputs[shard]),
-        "files": [{"name": name, "instances": c} for name, c in zip(names, counts)],
+        "files": [describe_file(out_dir / name, c) for name, c in zip(names, counts)],
         "instances": n,
         "text": tokens.stats,
         "random_next": int(pairs.is_random_next.sum()),
@@ -290,7 +291,7 @@ def write_manifest(job: Job, cfg, phase: int, records: list[dict], vocab: Vocab)
     has_txt = vocab_txt.exists()
     manifest = PretrainingManifest(
         phase=phase, instances=total,
-        files=tuple({**f, "shard": r["key"]["shard"]} for r in records for f in r["files"]),
+        files=complete_entries(out_dir, ({**f, "shard": r["key"]["shard"]} for r in records for f in r["files"])),
         max_seq_length=job.max_seq_length, max_predictions_per_seq=job.max_predictions_per_seq,
         dupe_factor=job.dupe_factor, masked_lm_prob=job.masked_lm_prob, short_seq_prob=job.short_seq_prob,
         whole_word_mask=job.whole_word_mask, files_per_shard=job.files_per_shard, seed=job.seed,
@@ -330,6 +331,9 @@ def main(args: argparse.Namespace, cfg) -> int:
     if not 0 <= args.shard_index < max(1, args.num_shards):
         raise StageError(f"--shard-index {args.shard_index} is outside 0..{args.num_shards - 1}")
     array_task = args.num_shards > 1
+    selected = [i for i in range(len(inputs)) if i % max(1, args.num_shards) == args.shard_index]
+    preflight_rate(out_dir, (f"bert-data-phase{args.phase}", "bert-data-phase1"),
+                   text_bytes([inputs[i] for i in selected]), args.force, phase.dupe_factor)
     if engines.is_root() and manifest_path.exists():
         manifest_path.unlink()  # the completion file goes away until this run has finished
     workers = args.workers if args.workers is not None else cfg.run.workers
@@ -337,7 +341,6 @@ def main(args: argparse.Namespace, cfg) -> int:
               f"(seq {job.max_seq_length}, {job.max_predictions_per_seq} predictions, dupe {job.dupe_factor}, "
               f"{engines.size()} rank(s) x {workers} worker(s))")
     started = time.time()
-    selected = [i for i in range(len(inputs)) if i % max(1, args.num_shards) == args.shard_index]
     mine = engines.split(selected)
     records = run_shards(job, mine, max(1, workers))
     if array_task:

@@ -121,7 +121,25 @@ class CheckpointKeeper:
         step = int(self.state.global_step.numpy())
         if self.latest and self.latest.endswith(f"-{step}"):
             return self.latest  # this step is already on disk (e.g. signal right after a periodic save)
-        return self.manager.save(checkpoint_number=step)
+        try:
+            return self.manager.save(checkpoint_number=step)
+        except Exception as exc:  # e.g. a full disk: drop the half-written save, keep the older ones
+            self._discard_partial(step, exc)
+            raise
+
+    def _discard_partial(self, step: int, exc: Exception) -> None:
+        """Remove what a failed save left (`model.ckpt-N_temp/`, `model.ckpt-N.*`), noting its size."""
+        import shutil
+
+        from norlm.diskspace import note_partial
+
+        prefix = self.directory / f"{CHECKPOINT_NAME}-{step}"
+        for path in [Path(f"{prefix}_temp"), *self.directory.glob(f"{CHECKPOINT_NAME}-{step}.*")]:
+            note_partial(exc, path)
+            if path.is_dir():
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                path.unlink(missing_ok=True)
 
     def restore(self, prefix: str) -> None:
         self.checkpoint.read(prefix).assert_existing_objects_matched()

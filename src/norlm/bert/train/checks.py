@@ -129,16 +129,21 @@ def check_records(bert_cfg, data: TrainingInput, config_path: Path, limit: int =
                          f"{bert_cfg.max_position_embeddings} of {config_path}")
     max_id, count = -1, 0
     for path in data.files:
-        for raw in tf.data.TFRecordDataset(path).take(limit - count):
-            feats = _record_features(raw, path, count + 1)
-            shape = (len(feats["input_ids"].int64_list.value), len(feats["masked_lm_positions"].int64_list.value))
-            if shape != (seq, pred):
-                raise StageError(f"{path}: record {count + 1} has max_seq_length {shape[0]} and "
-                                 f"max_predictions_per_seq {shape[1]}, but {data.manifest_path} says {seq} "
-                                 f"and {pred}")
-            for name in TOKEN_ID_FEATURES:
-                max_id = max(max_id, int(np.max(feats[name].int64_list.value, initial=0)))
-            count += 1
+        try:
+            for raw in tf.data.TFRecordDataset(path).take(limit - count):
+                feats = _record_features(raw, path, count + 1)
+                shape = (len(feats["input_ids"].int64_list.value),
+                         len(feats["masked_lm_positions"].int64_list.value))
+                if shape != (seq, pred):
+                    raise StageError(f"{path}: record {count + 1} has max_seq_length {shape[0]} and "
+                                     f"max_predictions_per_seq {shape[1]}, but {data.manifest_path} says {seq} "
+                                     f"and {pred}")
+                for name in TOKEN_ID_FEATURES:
+                    max_id = max(max_id, int(np.max(feats[name].int64_list.value, initial=0)))
+                count += 1
+        except tf.errors.DataLossError as exc:
+            what = exc.message.split("}}")[-1].split("[Op:")[0].strip()
+            raise StageError(f"{path}: damaged TFRecord ({what}); rebuild it with `norlm bert-data`") from None
         if count >= limit:
             break
     if count == 0:
@@ -147,3 +152,45 @@ def check_records(bert_cfg, data: TrainingInput, config_path: Path, limit: int =
         raise StageError(f"vocab_size mismatch: the TFRecords contain token id {max_id} but the model "
                          f"has vocab_size {bert_cfg.vocab_size} ({config_path})")
     return {"records_checked": count, "max_token_id": max_id}
+
+
+def check_files(data: TrainingInput, phase: int, full: bool = False) -> str:
+    """Every TFRecord file against the manifest before training; refuse naming the damaged ones.
+
+    Default: sizes (one stat per file; a truncated file is otherwise read to its last whole record
+    without any error).  `full` (--verify-data sha256) also hashes every byte, ~2 s per GB.
+    """
+    from norlm.bert.data.manifest import file_problems
+    from norlm.errors import warn
+
+    if data.manifest is None or not data.manifest.files:
+        return "not checked (no file list in the manifest)"
+    if not any("bytes" in e for e in data.manifest.files):
+        warn(f"{data.manifest_path} records no file sizes (an older bert-data): the TFRecord files are checked "
+             f"by name only; rerun `norlm bert-data --phase {phase}` to record them")
+    problems = file_problems(data.manifest, data.manifest_path.parent, data.files, full=full)
+    if problems:
+        shown = "; ".join(problems[:5]) + (f"; and {len(problems) - 5} more" if len(problems) > 5 else "")
+        raise StageError(f"{len(problems)} TFRecord file(s) do not match {data.manifest_path}: {shown}; "
+                         f"rebuild them with `norlm bert-data --phase {phase}`")
+    return f"{len(data.files)} files, {'sizes and sha256' if full else 'sizes'} match the manifest"
+
+
+def checkpoint_preflight(out_dir: Path, variables: list, keep: int, force: bool) -> int:
+    """Refuse before training when `keep` + 1 checkpoints (one being written) will not fit; returns bytes per checkpoint.
+
+    Checkpoints already in the folder are replaced by the new ones, so they count as room.
+    Leftover `model.ckpt-N_temp` folders of a save cut short are removed first.
+    """
+    import shutil
+
+    from norlm.bert.train.checkpoint import CHECKPOINT_NAME
+    from norlm.diskspace import preflight
+
+    for temp in Path(out_dir).glob(f"{CHECKPOINT_NAME}-*_temp"):
+        shutil.rmtree(temp, ignore_errors=True)
+    per_checkpoint = sum(int(v.shape.num_elements()) * v.dtype.size for v in variables)
+    existing = sum(p.stat().st_size for p in Path(out_dir).glob(f"{CHECKPOINT_NAME}-*") if p.is_file())
+    need = max(0, per_checkpoint * (keep + 1) - existing)
+    preflight(out_dir, need, force, what=f"{keep} + 1 checkpoints of {per_checkpoint / 1e6:.1f} MB")
+    return per_checkpoint

@@ -92,3 +92,88 @@ def make_dataset(files: Sequence[str], batch_size: int, max_seq_length: int, max
     ds = ds.map(lambda s: parse_batch(s, max_seq_length, max_predictions_per_seq),
                 num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
     return ds.prefetch(tf.data.AUTOTUNE)
+
+
+# --------------------------------------------------------------------------- damaged records met in training
+
+def _crc32c_table() -> list[int]:
+    table = []
+    for n in range(256):
+        c = n
+        for _ in range(8):
+            c = (c >> 1) ^ 0x82F63B78 if c & 1 else c >> 1
+        table.append(c)
+    return table
+
+
+_CRC_TABLE = _crc32c_table()
+
+
+def masked_crc32c(data: bytes) -> int:
+    """The TFRecord frame checksum: CRC-32C, rotated and offset ("masked") as TFRecord stores it."""
+    crc = 0xFFFFFFFF
+    for byte in data:
+        crc = _CRC_TABLE[(crc ^ byte) & 0xFF] ^ (crc >> 8)
+    crc ^= 0xFFFFFFFF
+    return (((crc >> 15) | (crc << 17)) + 0xA282EAD8) & 0xFFFFFFFF
+
+
+def damaged_at(path: str, offset: int) -> bool:
+    """Whether the file has a record starting at `offset` (or its data there) that fails its checksum.
+
+    Walks the frames (12-byte headers) from the start, so an undamaged file whose bytes merely
+    happen to sit at that offset is not blamed.
+    """
+    import struct
+
+    with open(path, "rb") as fh:
+        pos = 0
+        while pos <= offset:
+            head = fh.read(12)
+            if len(head) < 12:
+                return False
+            length, length_crc = struct.unpack("<QI", head)
+            if masked_crc32c(head[:8]) != length_crc:
+                return pos in (offset, offset - 12)
+            if pos in (offset, offset - 12):
+                data = fh.read(length + 4)
+                return len(data) < length + 4 or masked_crc32c(data[:length]) != struct.unpack("<I", data[length:])[0]
+            pos += 12 + length + 4
+            fh.seek(pos)
+    return False
+
+
+def damaged_file(files: Sequence[str], message: str) -> str | None:
+    """The file a DataLossError came from (TensorFlow names only the offset), else None."""
+    import re
+
+    m = re.search(r"(?:corrupted|truncated) record at (\d+)", message)
+    if m is None:
+        return None
+    offset = int(m.group(1))
+    for path in files:
+        if Path(path).stat().st_size > offset and damaged_at(path, offset):
+            return path
+    return None
+
+
+def guard_data_loss(batches, files: Sequence[str], last_checkpoint):
+    """The batch iterator, with a corrupt record turned into a StageError naming the file.
+
+    `last_checkpoint()` gives the newest checkpoint: the update that met the record is never
+    applied, and nothing is saved after it, so that checkpoint is the last good state.
+    """
+    from norlm.errors import StageError
+
+    while True:
+        try:
+            batch = next(batches)
+        except StopIteration:
+            return
+        except tf.errors.DataLossError as exc:
+            what = exc.message.split("}}")[-1].split("[Op:")[0].strip()
+            where = damaged_file(files, exc.message) or f"one of {', '.join(files[:4])}{' ...' if len(files) > 4 else ''}"
+            raise StageError(f"{where}: damaged TFRecord ({what}); stopping without saving; last good "
+                             f"checkpoint: {last_checkpoint() or 'none'}; rebuild the file with `norlm bert-data`"
+                             ) from None
+        yield batch

@@ -37,6 +37,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="after training, evaluate on the held-out TFRecords in DIR (eval_results.json)")
     parser.add_argument("--stop-at", type=int, default=None,
                         help="stop (with a checkpoint, without final.json) once the global step reaches this")
+    parser.add_argument("--verify-data", choices=("size", "sha256"), default="size",
+                        help="start-up check of the TFRecord files against manifest.json: sizes (default, one "
+                             "stat per file) or sizes and sha256 (reads every byte, ~2 s per GB)")
+    parser.add_argument("--force", action="store_true",
+                        help="train even when the disk pre-flight finds too little space for the checkpoints")
 
 
 def training_dataset(files: list[str], batch_size: int, seq_len: int, max_pred: int, seed: int,
@@ -58,7 +63,9 @@ def main(args: argparse.Namespace, cfg) -> int:
 
     from norlm.bert.model import count_parameters
     from norlm.bert.train.checkpoint import CheckpointKeeper
-    from norlm.bert.train.checks import check_records, check_vocab_file, resolve_model_config, training_input
+    from norlm.bert.train.checks import (check_files, check_records, check_vocab_file, checkpoint_preflight,
+                                         resolve_model_config, training_input)
+    from norlm.bert.train.input import guard_data_loss
     from norlm.bert.train.resume import choose_start
     from norlm.bert.train.trainer import Trainer
 
@@ -73,6 +80,7 @@ def main(args: argparse.Namespace, cfg) -> int:
     seed = cfg.run.seed
 
     data = training_input(in_dir, cfg.bert_data.phase(phase), phase)
+    files_note = check_files(data, phase, full=args.verify_data == "sha256")
     check_vocab_file(data, vocab_path)
     bert_cfg, config_path = resolve_model_config(cfg, data, vocab_path)
     data_info = check_records(bert_cfg, data, config_path)
@@ -87,6 +95,7 @@ def main(args: argparse.Namespace, cfg) -> int:
     if restored_step >= pcfg.train_steps and (out_dir / "final.json").exists() and not args.eval_dir:
         engines.log0(f"bert-train phase {phase}: already complete at step {restored_step} ({out_dir / 'final.json'})")
         return 0
+    checkpoint_preflight(out_dir, trainer.all_variables(), bcfg.keep_checkpoints, args.force)
     state.phase.assign(phase)
     state.world_size.assign(engines.size())
     engines.broadcast_variables(trainer.all_variables())
@@ -99,14 +108,16 @@ def main(args: argparse.Namespace, cfg) -> int:
         write_json(out_dir / "bert_config.json", bert_cfg.to_json_dict())
         write_run_record(out_dir, cfg, "bert-train", phase=phase, precision=precision, xla=xla,
                          workers=engines.size(), global_batch=global_batch, input_dir=str(in_dir),
-                         model_config=str(config_path), start=start_note, data_check=data_info)
+                         model_config=str(config_path), start=start_note, data_check=data_info,
+                         files_check=files_note)
     engines.log0(f"bert-train phase {phase}: {start_note}; {count_parameters(trainer.model):,} parameters, "
               f"vocab {bert_cfg.vocab_size}, seq {seq_len}/{max_pred}, global batch {global_batch} "
               f"({pcfg.train_batch_size} x {pcfg.accumulation_steps} x {engines.size()}), T={pcfg.train_steps}, "
               f"{precision}{' +XLA' if xla else ''}, {len(data.files)} files")
-    batches = iter(training_dataset(data.files, pcfg.train_batch_size, seq_len, max_pred, seed,
-                                    skip_batches=int(state.input_position.numpy()),
-                                    shuffle_buffer=bcfg.shuffle_buffer))
+    batches = guard_data_loss(iter(training_dataset(data.files, pcfg.train_batch_size, seq_len, max_pred, seed,
+                                                    skip_batches=int(state.input_position.numpy()),
+                                                    shuffle_buffer=bcfg.shuffle_buffer)),
+                              data.files, lambda: keeper.latest)
     run = dict(phase=phase, out_dir=out_dir, global_batch=global_batch, stop_at=stop_at, precision=precision,
                xla=xla, seed=seed, start_note=start_note, seq_len=seq_len, max_pred=max_pred)
     return train_loop(trainer, keeper, batches, cfg, args, bert_cfg, run)
