@@ -15,7 +15,7 @@ from typing import Any
 
 from norlm.hpc.estimate import Corpus, StagePlan, chain_note, jobs_needed
 from norlm.hpc.jobs import Job
-from norlm.scale_rates import StageRate
+from norlm.scale_rates import RATES_FILE, StageRate
 
 DEMO_SHAPE = {1: (128, 20), 2: (256, 40)}  # configs/demo.toml, the settings the rates file was measured at
 
@@ -38,7 +38,7 @@ def bert_data_rate(rates: dict[str, StageRate], cfg: Any, phase: int) -> tuple[S
     own = rates.get(f"bert-data-phase{phase}")
     rate = own or rates.get(f"bert-data-phase{3 - phase}")
     if rate is None:
-        raise KeyError("the rates file has no bert-data stage (run bench/scale.py)")
+        raise KeyError(f"{RATES_FILE}: no per-core rate for bert-data (bench/scale.py measures it)")
     from_phase = phase if own else 3 - phase
     extra = rate.extra or {}
     shape = (int(extra.get("max_seq_length", DEMO_SHAPE[from_phase][0])),
@@ -67,8 +67,10 @@ def cpu_stage(job: Job, rates: dict[str, StageRate], cfg: Any, corpus: Corpus, m
     """The estimate of corpus, vocab, bert-data (a phase) or elmo-vocab on `job`'s workers."""
     if job.stage == "bert-data":
         rate, factor, basis = bert_data_rate(rates, cfg, job.phase)
-    else:
+    elif job.stage in rates:
         rate, factor, basis = rates[job.stage], 1.0, rates[job.stage].basis
+    else:
+        raise KeyError(f"{RATES_FILE}: no per-core rate for stage '{job.stage}' (bench/scale.py measures it)")
     cpu_s = rate.cpu_seconds(corpus.bytes) * factor
     n = workers(job)
     hours = cpu_s / n / 3600
