@@ -13,7 +13,7 @@ from norlm.hpc.profile import load_profile
 from norlm.hpc.throughput import flops_per_sequence
 from norlm.scale_rates import load_rates
 
-from tests.conftest import run_norlm
+from tests.conftest import REPO, run_norlm
 from tests.hpc.rendered import NORBERT1
 
 # BERT-base of configs/bert/norbert1.json: 12 layers, H 768, I 3072, V 32922.  Per token and layer
@@ -99,3 +99,11 @@ def test_other_clusters_print_their_assumptions(tmp_path, cluster, extra, gpu_li
 def test_plan_refuses_puhti(tmp_path):
     proc = run_norlm("plan", "--config", str(NORBERT1), "--cluster", "puhti", work=tmp_path, check=False)
     assert proc.returncode == 2 and "Puhti was retired on 2026-07-31; use CLUSTER=roihu" in proc.stderr
+
+
+def test_plan_refuses_a_profile_without_gpu_figures(tmp_path):
+    proc = run_norlm("plan", "--config", str(REPO / "configs" / "demo.toml"), "--cluster", "local", work=tmp_path,
+                     check=False)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert "no throughput figure for GPU model '' (known: A100, GH200, MI250X-GCD, P100, V100) (cluster profile local)" \
+        in proc.stderr

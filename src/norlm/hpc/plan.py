@@ -110,7 +110,8 @@ def main(args: argparse.Namespace, cfg: Any) -> int:
         plans = plan(cfg, profile, measured, args.corpus_gb)
         out = feeds(cfg, profile, plans)
     except (KeyError, OSError) as exc:  # a RenderError is a StageError: the CLI prints it
-        raise RenderError(str(exc).strip(chr(39))) from exc
+        text = exc.args[0] if isinstance(exc, KeyError) and exc.args else str(exc)
+        raise RenderError(f"{text} (cluster profile {args.cluster or cfg.hpc.cluster})") from exc
     if args.json:
         print(json.dumps(plan_json(profile, plans, out, measured), indent=1))
     else:

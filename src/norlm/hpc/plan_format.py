@@ -61,8 +61,9 @@ def _row(item: StagePlan, billing: bool) -> str:
 def format_plan(cfg: Any, profile: ClusterProfile, plans: list[StagePlan], feeds: list[Feed], measured,
                 corpus) -> str:
     unit = profile.billing.unit if profile.billing else ""
+    size = f"{corpus.bytes / 1e9:,.2f} GB" if corpus.bytes >= 1e9 else f"{corpus.bytes / 1e6:,.1f} MB"
     lines = [f"norlm plan: {Path(cfg.source).name} on {profile.name} (precision {cfg.bert.precision}; input "
-             f"{corpus.bytes / 1e9:,.2f} GB of text, {corpus.words / 1e6:,.0f} M words: {corpus.basis})", "",
+             f"{size} of text, {corpus.words / 1e6:,.1f} M words: {corpus.basis})", "",
              "| stage | partition | nodes x GPUs | time limit | rate | wall time | jobs | nodes to fit | GPU-hours | "
              "core-hours | disk GB | GB per worker |" + (f" {unit} |" if unit else ""),
              "|---" * (12 + bool(unit)) + "|"]
