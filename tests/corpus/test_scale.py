@@ -72,3 +72,16 @@ def test_kill_9_then_rerun_redoes_only_unfinished_units(tmp_path):
     assert reused and (int(reused[1]), int(reused[2])) == (len(done), units)
     assert all(p.stat().st_mtime_ns == t for p, t in done.items())  # finished parts were not rewritten
     assert _outputs(work / "corpus") == reference
+
+
+def test_synthesiser_is_deterministic_by_seed(tmp_path):
+    a, b = synth(tmp_path / "a", 0.3, "paper", 0.1), synth(tmp_path / "b", 0.3, "paper", 0.1)
+    files = sorted(p.relative_to(tmp_path / "a") for p in (tmp_path / "a").rglob("*") if p.is_file())
+    assert len(files) >= 7 and a["total"] == b["total"]
+    for rel in files:
+        if rel.name != "corpus.toml":  # names its own folder
+            assert (tmp_path / "a" / rel).read_bytes() == (tmp_path / "b" / rel).read_bytes(), rel
+    subprocess.run([sys.executable, str(REPO / "bench" / "synth_corpus.py"), str(tmp_path / "c"), "--mb", "0.3",
+                    "--file-mb", "0.1", "--seed", "2"], check=True, capture_output=True, timeout=300)
+    assert (tmp_path / "c" / "nak-text" / "nak-text-0000.txt").read_bytes() != \
+        (tmp_path / "a" / "nak-text" / "nak-text-0000.txt").read_bytes()
