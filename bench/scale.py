@@ -40,7 +40,7 @@ sys.path.insert(0, str(REPO / "bench"))
 from norlm.files import write_json  # noqa: E402
 from norlm.scale_rates import RATES_FILE  # noqa: E402
 
-VOCAB_SAMPLE = 1_000_000  # vocab.max_lines: lines of the uniform sample the vocabulary is trained on
+VOCAB_SAMPLE = 300_000  # vocab.max_lines: a uniform sample (~28 MB of text), below the largest size
 PAPER_MB = 12_000
 PHASES = {1: (128, 20, 10), 2: (512, 77, 6)}
 STAGES = ("corpus", "vocab", "bert-data-phase1", "bert-data-phase2", "elmo-vocab")
@@ -50,8 +50,9 @@ seed = 1
 workers = {workers}
 
 [corpus]
+# small shards, so that the middle size already writes full ones: a bert-data worker holds one shard
 segmenter = "punkt"
-shard_mb = 16.0
+shard_mb = 4.0
 
 [vocab]
 method = "spbpe"
