@@ -169,7 +169,30 @@ def preflight_rate(folder: str | os.PathLike, stages: tuple[str, ...], input_byt
     return need
 
 
+def checkpoint_preflight(folder: str | os.PathLike, per_checkpoint: int, keep: int, force: bool, prefix: str) -> None:
+    """`preflight` for a trainer that keeps `keep` checkpoints of `per_checkpoint` bytes (one more while
+    it writes the next); the checkpoints already there count as room, since new ones replace them.
+    Leftover `<prefix>-N_temp` folders of a save cut short are removed first (one trainer per folder)."""
+    remove_checkpoint_temps(folder)
+    existing = sum(p.stat().st_size for p in Path(folder).glob(f"{prefix}-*") if p.is_file())
+    preflight(folder, max(0, per_checkpoint * (keep + 1) - existing), force,
+              what=f"{keep} + 1 checkpoints of {per_checkpoint / 1e6:.1f} MB")
+
+
 # --------------------------------------------------------------------------- temporary files
+
+TF_TEMP = re.compile(r"-\d+_temp$")  # TensorFlow writes checkpoint <prefix>-N through <prefix>-N_temp/
+
+
+def remove_checkpoint_temps(folder: str | os.PathLike) -> int:
+    """Delete the `<prefix>-N_temp` folders a TensorFlow save cut short left under `folder`; their bytes."""
+    removed = 0
+    for root, dirs, _ in os.walk(folder):
+        for name in [d for d in dirs if TF_TEMP.search(d)]:
+            removed += folder_bytes(Path(root) / name)
+            shutil.rmtree(Path(root) / name, ignore_errors=True)
+            dirs.remove(name)
+    return removed
 
 def temp_tag() -> str:
     """`host+pid+`: the part of a temporary file's name that says who writes it."""
@@ -286,6 +309,7 @@ def describe_space_error(exc: BaseException) -> str | None:
     # what is on disk now (temporary files still there included) plus the discarded ones
     wrote = max(0, folder_bytes(exp.folder) - exp.start_bytes) + getattr(exc, "norlm_partial_bytes", 0)
     remove_stale_temporaries(exp.folder, failing=True)
+    remove_checkpoint_temps(exp.folder)
     free, source = free_bytes(exp.folder)
     return (f"{exp.folder}: no space left (wrote {human(wrote)} of about {human(exp.need_bytes)}; "
             f"{human(free)} {source} now){detail}")

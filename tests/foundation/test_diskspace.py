@@ -108,3 +108,13 @@ def test_rate_estimate_uses_the_rates_file():
     assert need == int(rates["bert-data-phase1"].output_bytes(1e9, 10))
     assert "bert-data-phase1" in how and "dupe 10" in how
     assert diskspace.rate_estimate(("no-such-stage",), 1e9)[0] == 0
+
+
+def test_checkpoint_preflight_counts_kept_checkpoints_and_drops_cut_saves(tmp_path):
+    (tmp_path / "model.ckpt-5_temp").mkdir()
+    (tmp_path / "model.ckpt-5_temp" / "part-00000-of-00001.data-00000-of-00001").write_bytes(b"p" * 100)
+    (tmp_path / "model.ckpt-4.data-00000-of-00001").write_bytes(b"d" * 3000)
+    (tmp_path / "model.ckpt-4.index").write_bytes(b"i" * 100)
+    diskspace.checkpoint_preflight(tmp_path, 2000, keep=2, force=False, prefix="model.ckpt")
+    assert diskspace.EXPECTED[-1].need_bytes == 3 * 2000 - 3100
+    assert not (tmp_path / "model.ckpt-5_temp").exists() and (tmp_path / "model.ckpt-4.index").exists()

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import argparse
 import re
-import shutil
 import zipfile
 from pathlib import Path
 
 import numpy as np
 
+from norlm.diskspace import preflight
 from norlm.elmo.options import for_inference
 from norlm.files import atomic_open, atomic_path, write_json, write_run_record
 
@@ -30,6 +30,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="folder of the untrained twin (default WORK/elmo/random): the same options with the "
                              "weights training started from, exported the same way, for the evaluation's baseline")
     parser.add_argument("--no-twin", action="store_true", help="do not write the untrained twin")
+    parser.add_argument("--force", action="store_true",
+                        help="export even when the disk pre-flight finds too little space")
 
 
 def hdf5_name(tf1_name: str) -> str:
@@ -106,6 +108,9 @@ def main(args: argparse.Namespace, cfg) -> int:
     if "lm/softmax/W" in weights and weights["lm/softmax/W"].shape[0] != len(vocab):
         raise StageFailure(f"{vocab_path} has {len(vocab)} words but the model's softmax has "
                            f"{weights['lm/softmax/W'].shape[0]} rows")
+    per_set = sum(w.nbytes * (1 if "softmax" in k else 3) for k, w in weights.items())  # ckpt, hdf5, zip
+    preflight(out, per_set * (1 if args.no_twin else 2), args.force,
+              what=f"checkpoint, model.hdf5 and zip{'' if args.no_twin else ', twice with the untrained twin'}")
     if not args.no_twin:
         write_twin(Path(args.twin_out) if args.twin_out else lay.elmo_random_dir, cfg, options, vocab, train_dir)
     zip_name = args.zip_name or f"{cfg.run.name}-elmo.zip"
@@ -122,14 +127,13 @@ def write_export(out: Path, cfg, stage: str, options: dict, weights: dict[str, n
     with atomic_open(out / "vocab.txt") as fh:
         fh.write("".join(w + "\n" for w in vocab))
     ckpt_prefix = write_tf1_checkpoint(out, weights, step)
-    hdf5_tmp = out / ".model.hdf5.staging"
-    names = write_hdf5(hdf5_tmp, weights)
-    write_zip(out / zip_name, {"options.json": out / "options.json", "model.hdf5": hdf5_tmp,
-                               "vocab.txt": out / "vocab.txt"})
-    n_params = int(sum(np.prod(weights[k].shape) for k in weights if "softmax" not in k))
-    write_run_record(out, cfg, stage, step=step, hdf5_datasets=names, parameters=n_params,
-                     tf1_checkpoint=Path(ckpt_prefix).name, zip=zip_name, **record)
-    shutil.move(str(hdf5_tmp), str(out / "model.hdf5"))  # the completion file, last
+    with atomic_path(out / "model.hdf5") as hdf5_tmp:  # the completion file, renamed into place last
+        names = write_hdf5(hdf5_tmp, weights)
+        write_zip(out / zip_name, {"options.json": out / "options.json", "model.hdf5": hdf5_tmp,
+                                   "vocab.txt": out / "vocab.txt"})
+        n_params = int(sum(np.prod(weights[k].shape) for k in weights if "softmax" not in k))
+        write_run_record(out, cfg, stage, step=step, hdf5_datasets=names, parameters=n_params,
+                         tf1_checkpoint=Path(ckpt_prefix).name, zip=zip_name, **record)
     print(f"{stage}: step {step}, {len(names)} datasets, {n_params:,} parameters -> {out / 'model.hdf5'}, "
           f"{out / zip_name}, {ckpt_prefix}")
 

@@ -119,3 +119,21 @@ def test_export_refuses_nan_weights(tmp_path, monkeypatch, tiny_model, small_voc
     err = capsys.readouterr().err
     assert "model.ckpt-4: 1 weights contain NaN/Inf (e.g. bert/encoder/layer_1/output/dense/bias)" in err
     assert not (tmp_path / "bert" / "export").exists()
+
+
+def test_export_preflight_refuses_a_small_disk(work, tmp_path):
+    """Too little room for the TF1 checkpoint and the safetensors: refused before writing, --force tries."""
+    from tests.small_disk import error_lines, small_disk, temporaries
+
+    with small_disk(tmp_path / "disk", "64k") as disk:
+        proc = run_norlm("bert-export", "--config", "smoke", "--out", str(disk / "export"), work=work, check=False)
+        assert proc.returncode == 2
+        assert error_lines(proc.stderr)[0].startswith(
+            f"norlm bert-export: error: {disk / 'export'}: not enough space: needs about ")
+        assert "(TF1 checkpoint and safetensors of " in proc.stderr and not any(disk.rglob("*.safetensors"))
+        forced = run_norlm("bert-export", "--config", "smoke", "--out", str(disk / "export"), "--force",
+                           work=work, check=False)
+        lines = error_lines(forced.stderr)
+        assert forced.returncode == 2 and "Traceback" not in forced.stderr, forced.stderr
+        assert len(lines) == 1 and lines[0].startswith(f"norlm bert-export: error: {disk / 'export'}: no space left")
+        assert temporaries(disk) == []

@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from norlm.errors import StageError
+from norlm.diskspace import preflight
 from norlm.files import atomic_open, write_json, write_run_record
 from norlm.layout import Layout, layout_of, repo_path
 
@@ -38,6 +39,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="name in the model card (default: norbert-<run.name>)")
     parser.add_argument("--license", metavar="ID", default="cc-by-4.0",
                         help="licence id for the model card (default: %(default)s)")
+    parser.add_argument("--force", action="store_true",
+                        help="export even when the disk pre-flight finds too little space")
 
 
 def find_checkpoint(lay: Layout) -> str:
@@ -148,6 +151,8 @@ def main(args: argparse.Namespace, cfg) -> int:
         raise StageError(f"{prefix}: {len(bad)} weights contain NaN/Inf (e.g. {bad[0]}); "
                          "export an earlier checkpoint with --checkpoint")
     bert_config = config.to_json_dict()
+    weight_bytes = sum(a.nbytes for a in arrays.values())
+    preflight(out, 2 * weight_bytes, args.force, what=f"TF1 checkpoint and safetensors of {weight_bytes / 1e6:.1f} MB")
     print(f"norlm bert-export: {prefix} (step {step}, {len(arrays)} weights) -> {out}")
 
     try:

@@ -177,20 +177,10 @@ def check_files(data: TrainingInput, phase: int, full: bool = False) -> str:
 
 
 def checkpoint_preflight(out_dir: Path, variables: list, keep: int, force: bool) -> int:
-    """Refuse before training when `keep` + 1 checkpoints (one being written) will not fit; returns bytes per checkpoint.
-
-    Checkpoints already in the folder are replaced by the new ones, so they count as room.
-    Leftover `model.ckpt-N_temp` folders of a save cut short are removed first.
-    """
-    import shutil
-
+    """Refuse before training when `keep` + 1 checkpoints will not fit (norlm.diskspace); bytes per checkpoint."""
     from norlm.bert.train.checkpoint import CHECKPOINT_NAME
-    from norlm.diskspace import preflight
+    from norlm.diskspace import checkpoint_preflight as preflight
 
-    for temp in Path(out_dir).glob(f"{CHECKPOINT_NAME}-*_temp"):
-        shutil.rmtree(temp, ignore_errors=True)
     per_checkpoint = sum(int(v.shape.num_elements()) * v.dtype.size for v in variables)
-    existing = sum(p.stat().st_size for p in Path(out_dir).glob(f"{CHECKPOINT_NAME}-*") if p.is_file())
-    need = max(0, per_checkpoint * (keep + 1) - existing)
-    preflight(out_dir, need, force, what=f"{keep} + 1 checkpoints of {per_checkpoint / 1e6:.1f} MB")
+    preflight(out_dir, per_checkpoint, keep, force, CHECKPOINT_NAME)
     return per_checkpoint
