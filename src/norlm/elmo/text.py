@@ -39,15 +39,28 @@ class ReadStats:
 
 
 def read_sentences(path: str | os.PathLike, stats: ReadStats | None = None) -> Iterator[list[str]]:
-    """Yield the tokenised sentences of one shard (one sentence per line; blank lines end documents)."""
+    """Yield the tokenised sentences of one shard (one sentence per line; blank lines end documents).
+
+    A shard cut short or corrupted is a DamagedShardError naming the file and line, not a gzip traceback.
+    """
     import gzip
+
+    from norlm.corpus.shard_check import GZIP_DAMAGE, damaged
 
     stats = stats if stats is not None else ReadStats()
     path = str(path)
     opener = gzip.open if path.endswith(".gz") else open
     in_doc = False
+    lineno = 0
     with opener(path, "rb") as fh:
-        for lineno, raw in enumerate(fh, 1):
+        lines = enumerate(fh, 1)
+        while True:
+            try:
+                lineno, raw = next(lines)
+            except StopIteration:
+                break
+            except GZIP_DAMAGE as exc:
+                raise damaged(path, exc, lineno + 1) from None
             stats.lines += 1
             try:
                 line = raw.decode("utf-8")

@@ -40,6 +40,7 @@ import numpy as np
 from norlm import engines
 from norlm.bert.data.manifest import PretrainingManifest, VocabRecord, complete_entries, describe_file, files_intact
 from norlm.config import to_dict
+from norlm.corpus.shard_check import check_shards
 from norlm.diskspace import preflight_rate, text_bytes
 from norlm.errors import StageError, StageFailure, warn
 from norlm.layout import Layout, layout_of, repo_glob_bases, repo_path
@@ -332,6 +333,7 @@ def main(args: argparse.Namespace, cfg) -> int:
         raise StageError(f"--shard-index {args.shard_index} is outside 0..{args.num_shards - 1}")
     array_task = args.num_shards > 1
     selected = [i for i in range(len(inputs)) if i % max(1, args.num_shards) == args.shard_index]
+    check_shards([Path(inputs[i]) for i in selected])  # against corpus/stats.json, where the corpus stage wrote one
     preflight_rate(out_dir, (f"bert-data-phase{args.phase}", "bert-data-phase1"),
                    text_bytes([inputs[i] for i in selected]), args.force, phase.dupe_factor)
     if engines.is_root() and manifest_path.exists():
