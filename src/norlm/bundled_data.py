@@ -13,11 +13,11 @@ from __future__ import annotations
 import argparse
 import hashlib
 import os
-import tomllib
 import urllib.request
 from pathlib import Path
 from typing import Any
 
+from norlm.compat import tomllib
 from norlm.config import REPO_ROOT
 from norlm.errors import StageError, StageFailure, warn
 

@@ -7,10 +7,10 @@ import os
 import re
 import subprocess
 import sys
-import tomllib
 
 import pytest
 
+from norlm.compat import tomllib
 from norlm.hpc.profile import available_profiles, load_profile
 
 from tests.conftest import REPO
@@ -18,24 +18,33 @@ from tests.conftest import REPO
 CONTAINERS = REPO / "recipes" / "containers"
 
 
-def _pins(lines) -> dict[str, str]:
-    """name -> the rest of the requirement (==version and any marker), names normalised as pip does."""
+def _pins(lines, python: tuple[int, int] = (3, 12)) -> dict[str, str]:
+    """name -> ==version for `python` (markers applied), names normalised as pip does."""
     pins = {}
     for line in lines:
         line = line.split("#", 1)[0].strip()
         if line:
-            name, rest = re.match(r"([A-Za-z0-9_.-]+)(.*)", line).groups()
-            pins[re.sub(r"[-_.]+", "-", name).lower()] = rest.strip()
+            name, version, marker = re.match(r"([A-Za-z0-9_.-]+)(==[^;\s]+)\s*(?:;\s*(.*))?$", line).groups()
+            if _marker_applies(marker or "", python):
+                pins[re.sub(r"[-_.]+", "-", name).lower()] = version
     return pins
 
 
-def _extras() -> dict[str, str]:
-    return _pins((CONTAINERS / "extras.txt").read_text().splitlines())
+def _marker_applies(marker: str, python: tuple[int, int]) -> bool:
+    if not marker:
+        return True
+    op, version = re.fullmatch(r"""python_version\s*([<>=!]+)\s*["'](\d+\.\d+)["']""", marker).groups()
+    other = tuple(int(x) for x in version.split("."))
+    return {"<": python < other, ">=": python >= other}[op]
 
 
-def _runtime_deps() -> dict[str, str]:
+def _extras(python: tuple[int, int] = (3, 12)) -> dict[str, str]:
+    return _pins((CONTAINERS / "extras.txt").read_text().splitlines(), python)
+
+
+def _runtime_deps(python: tuple[int, int] = (3, 12)) -> dict[str, str]:
     project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
-    return _pins(project["dependencies"] + project["optional-dependencies"]["cluster"])
+    return _pins(project["dependencies"] + project["optional-dependencies"]["cluster"], python)
 
 
 def _definitions() -> dict[str, str]:
@@ -47,17 +56,19 @@ def _label(text: str, key: str) -> list[str]:
     return re.search(rf"^\s*{re.escape(key)} (.+)$", text, re.M).group(1).split()
 
 
-def test_extras_are_the_runtime_deps_the_images_lack():
-    extras, deps = _extras(), _runtime_deps()
+@pytest.mark.parametrize("python", [(3, 10), (3, 12)])
+def test_extras_are_the_runtime_deps_the_images_lack(python):
+    extras, deps = _extras(python), _runtime_deps(python)
     setup_sh = (REPO / "scripts" / "setup.sh").read_text()
     mpi4py = re.search(r"^MPI4PY_VERSION=(\S+)", setup_sh, re.M).group(1)
     assert extras.pop("mpi4py") == f"=={mpi4py}"  # built by make setup, not a pyproject dependency
-    assert extras.pop("tomli") == '==2.5.0; python_version < "3.11"'  # for tomllib on Python 3.10 images
     provided = set(deps) - set(extras)
     assert provided == {"numpy"}  # with TensorFlow, from the image or site module
     assert extras == {name: pin for name, pin in deps.items() if name not in provided}
-    lock = _pins((REPO / "requirements" / "lock.txt").read_text().splitlines())
-    assert all(lock[name] == pin for name, pin in extras.items()), "extras.txt disagrees with requirements/lock.txt"
+    assert ("tomli" in extras) == (python < (3, 11))  # tomllib's parser on Python 3.10 (norlm.compat)
+    if python >= (3, 11):
+        lock = _pins((REPO / "requirements" / "lock.txt").read_text().splitlines())
+        assert all(lock[name] == pin for name, pin in extras.items()), "extras.txt disagrees with requirements/lock.txt"
 
 
 def test_every_container_profile_has_a_definition_installing_the_extras():
@@ -77,17 +88,15 @@ def test_every_container_profile_has_a_definition_installing_the_extras():
     assert "/opt/miniconda3/envs/tensorflow/bin/python" in (REPO / defs["lumi"]).read_text()
 
 
-def test_install_script_keeps_the_image_stack_and_shims_tomllib():
+def test_install_script_keeps_the_image_stack():
     script = (CONTAINERS / "install-extras.sh").read_text()
     assert subprocess.run(["bash", "-n", str(CONTAINERS / "install-extras.sh")]).returncode == 0
     assert 'for name in ("tensorflow", "tensorflow-rocm", "numpy", "keras", "horovod"):' in script
     assert '-m pip install --no-cache-dir --constraint "$keep" --requirement "$extras"' in script
-    assert "from tomli import TOMLDecodeError, load, loads" in script
-    # the shim is all NorLM needs of tomllib
-    used = set()
-    for path in (REPO / "src").rglob("*.py"):
-        used |= set(re.findall(r"tomllib\.(\w+)", path.read_text(encoding="utf-8")))
-    assert used <= {"TOMLDecodeError", "load", "loads"}, used
+    # no tomllib shim any more: the package reads TOML through norlm.compat, the one place
+    assert "tomllib" not in script
+    importers = [p for p in (REPO / "src").rglob("*.py") if re.search(r"^\s*import tomllib", p.read_text(), re.M)]
+    assert [p.name for p in importers] == ["compat.py"]
 
 
 def _container(*args: str, env=None) -> subprocess.CompletedProcess:

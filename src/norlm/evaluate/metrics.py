@@ -7,6 +7,7 @@ entity bookkeeping is `nervaluate`'s.
 from __future__ import annotations
 
 from collections import Counter
+from types import SimpleNamespace
 from typing import Sequence
 
 NER_TYPES = ("PER", "ORG", "LOC", "GPE_LOC", "GPE_ORG", "PROD", "EVT", "DRV")
@@ -47,15 +48,32 @@ def ner_f1(gold: Sequence[Sequence[str]], pred: Sequence[Sequence[str]], types: 
     for i, (g, p) in enumerate(zip(gold, pred)):
         if len(g) != len(p):
             raise ValueError(f"sentence {i}: {len(g)} gold tags, {len(p)} predicted")
-    results = Evaluator([list(s) for s in gold], [list(s) for s in pred], tags=list(types), loader="list").evaluate()
-    overall = results["overall"]["strict"]
+    gold, pred = [list(s) for s in gold], [list(s) for s in pred]
+    results = Evaluator(gold, pred, tags=list(types), loader="list").evaluate()
+    if isinstance(results, dict):
+        overall, by_type = results["overall"]["strict"], {t: r["strict"] for t, r in results["entities"].items()}
+    else:
+        overall, by_type = _strict_v02(results, gold, pred, types)
 
     def row(res) -> dict:
         return {"precision": float(res.precision), "recall": float(res.recall), "f1": float(res.f1),
                 "correct": res.correct, "gold": res.possible, "predicted": res.actual}
 
-    return {**row(overall), "per_class": {t: row(results["entities"][t]["strict"])
-                                          for t in types if t in results["entities"]}}
+    return {**row(overall), "per_class": {t: row(by_type[t]) for t in types if t in by_type}}
+
+
+def _strict_v02(results: tuple, gold: list, pred: list, types: Sequence[str]) -> tuple:
+    """nervaluate 0.2, the newest on Python 3.10 (LUMI's image), returns plain dicts and books a
+    wrong-type entity under one type; 1.x scores each type on its own entities, and only the types that
+    gold or predictions have.  Scored the 1.x way here, so both give the same numbers."""
+    from nervaluate import Evaluator
+
+    by_type = {}
+    for t in types:
+        res = Evaluator(gold, pred, tags=[t], loader="list").evaluate()[0]["strict"]
+        if res["possible"] or res["actual"]:
+            by_type[t] = SimpleNamespace(**res)
+    return SimpleNamespace(**results[0]["strict"]), by_type
 
 
 def macro_f1(gold: Sequence[str], pred: Sequence[str], labels: Sequence[str] | None = None) -> dict:

@@ -8,11 +8,11 @@ GPU, the partition's cores and memory per GPU), so the same config renders on ev
 from __future__ import annotations
 
 import dataclasses
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from norlm.compat import tomllib
 from norlm.config import REPO_ROOT
 from norlm.stages import stage as registry_stage
 from norlm.hpc.profile import ClusterProfile, Partition, RenderError, parse_time

@@ -64,7 +64,7 @@ def demo_tflops() -> float:
 
 def runs(cfg: Any) -> set[str]:
     """The model families a config trains: "bert" with a [bert] or [bert_data] table, "elmo" with [elmo]."""
-    import tomllib
+    from norlm.compat import tomllib
 
     from norlm.layout import repo_path
 

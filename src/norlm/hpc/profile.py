@@ -7,12 +7,12 @@ A profile is data, not code, so adding a cluster means adding one TOML file.
 from __future__ import annotations
 
 import re
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
 from typing import Mapping
 
+from norlm.compat import tomllib
 from norlm.errors import StageError
 from norlm.config import REPO_ROOT, ConfigError, build_dataclass
 
