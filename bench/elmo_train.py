@@ -5,7 +5,7 @@ Both sides run the same shapes on the same batches with carried LSTM state, each
 own child process at a fixed thread count (1 and 2), in interleaved rounds (best of each kept).  Ours
 splits the threads as the config's `[elmo] intra_op_threads` says (the demo: one per op, the rest
 inter-op); TF1 runs at its default split and, where ours differs, at ours too, and the faster counts:
-  ours      norlm.elmo.train.Trainer.step_fn (tf.function, unrolled LSTMP, sampled softmax, Adagrad)
+  ours      norlm.elmo.trainer.Trainer.step_fn (tf.function, unrolled LSTMP, sampled softmax, Adagrad)
   baseline  bench/elmo_tf1_baseline.py: simple_elmo 0.9.2's copy of the SET/bilm-tf training graph
 Shapes: the demo model (configs/demo.toml) and the NorELMo30 model (LSTM 2048, projection 512,
 30,003 words, 4096 negatives) at a reduced batch (default 16 rows instead of 192: CPU time).
@@ -85,7 +85,7 @@ def ours_worker(config: str, batch: int, steps: int, warmup: int, threads: int, 
 
     from norlm.config import load_config
     from norlm.elmo.options import options_from_config
-    from norlm.elmo.train import Trainer, negatives
+    from norlm.elmo.trainer import Trainer, negatives
 
     ec = replace(load_config(REPO / "configs" / f"{config}.toml").elmo, batch_size=batch)
     intra, inter = thread_split(ec, threads)

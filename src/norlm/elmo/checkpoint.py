@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import tensorflow as tf
 
+from norlm import engines
 from norlm.files import atomic_path, read_json, write_json
 
 
@@ -60,6 +61,24 @@ def restore_rank(ckpt_dir: Path, step: int, rank: int) -> tuple[dict[str, np.nda
         states = {k: npz[k] for k in npz.files if k != "data_state"}
         data_state = json.loads(str(npz["data_state"]))
     return states, data_state
+
+
+def save_training(ckpt_dir: Path, step: int, keep: int, trainer, batches) -> None:
+    """Every rank's part of the checkpoint at `step` (a collective); latest.json moves once all are written."""
+    if engines.is_root():
+        save_shared(trainer.checkpoint, ckpt_dir, step)
+    save_rank(ckpt_dir, step, engines.rank(), trainer.carried_states(), batches.state())
+    engines.barrier()
+    if engines.is_root():
+        mark_latest(ckpt_dir, step, keep)
+
+
+def restore_training(ckpt_dir: Path, step: int, trainer, batches) -> None:
+    """Put the checkpoint at `step` back: shared weights and slots, this rank's states and stream positions."""
+    restore_shared(trainer.checkpoint, ckpt_dir, step)
+    arrays, data_state = restore_rank(ckpt_dir, step, engines.rank())
+    trainer.load_carried_states(arrays)
+    batches.restore(data_state)
 
 
 def read_weights(train_dir: str | os.PathLike) -> tuple[dict[str, np.ndarray], int]:
