@@ -219,7 +219,7 @@ def print_table(runs: list[dict], summary: dict) -> list[str]:
     return lines
 
 
-def rates(runs: list[dict], summary: dict, ctrl: dict) -> dict:
+def rates(runs: list[dict], summary: dict, ctrl: dict, segmentation: dict | None = None) -> dict:
     """The rates file: the largest 1-worker run's per-core rates, with their basis and the slopes."""
     large = max((r for r in runs if r["workers"] == 1), key=lambda r: r["mb"])
     sizes = sorted({r["mb"] for r in runs})
@@ -230,16 +230,18 @@ def rates(runs: list[dict], summary: dict, ctrl: dict) -> dict:
         text = large["text_bytes"] if stage == "corpus" else large["corpus_text_bytes"]
         row = {"mb_per_cpu_s": round(text / 1e6 / m["cpu_s"], 3), "peak_rss_mb": m["peak_rss_mb"],
                "out_bytes_per_in_byte": round(m["bytes_written"] / text, 3), "basis": basis,
-               "memory_grows": f"{summary[stage]['peak_large_over_middle']}x from {sizes[len(sizes) // 2]:g} to "
-                               f"{large['mb']:g} MB", **summary[stage]}
+               "memory_grows": f"{summary[stage]['peak_large_over_middle']}x for 10x input (peak RSS from "
+                               f"{sizes[len(sizes) // 2]:g} to {large['mb']:g} MB)", **summary[stage]}
         if stage.startswith("bert-data"):
             seq, pred, dupe = PHASES[int(stage[-1])]
             row.update(dupe_factor=dupe, max_seq_length=seq, max_predictions_per_seq=pred,
                        instances_per_cpu_s=round(m["instances"] / m["cpu_s"], 1))
-        if stage == "corpus":
-            row.update(out_bytes_per_in_byte=round(m["shard_bytes"] / text, 3),
+        if stage == "corpus":  # out_bytes_per_in_byte counts the parts too: they stay on disk for resume
+            row.update(segmenter="punkt", shard_bytes_per_in_byte=round(m["shard_bytes"] / text, 3),
                        scratch_bytes_per_in_byte=round((m["bytes_written"] - m["shard_bytes"]) / text, 3),
                        input_file_bytes_per_text_byte=round(large["input_file_bytes"] / text, 3))
+            if segmentation:
+                row["segmentation"] = segmentation
         if stage == "vocab":
             row["sample_lines"] = VOCAB_SAMPLE
         stages[stage] = row
@@ -258,16 +260,22 @@ def main(argv=None) -> int:
     ap.add_argument("--sizes", default="2,20,200", help="MB of text, comma-separated (span >= 100x)")
     ap.add_argument("--workers-at-largest", type=int, default=2, help="also run the largest size with N workers")
     ap.add_argument("--out", type=Path, default=Path("/tmp/norlm-scale"))
-    ap.add_argument("--only", default="", help="run only these sizes now (the others from OUT/results.json)")
+    ap.add_argument("--only", default=None,
+                    help="run only these sizes now, '' for none (the others from OUT/results.json)")
     ap.add_argument("--keep", action="store_true", help="keep TFRecords and corpus parts (disk!)")
     ap.add_argument("--write-rates", action="store_true", help=f"write {RATES_FILE.relative_to(REPO)}")
     ap.add_argument("--append", type=Path, default=None, help="append the result section to this Markdown file")
+    ap.add_argument("--segmentation", type=Path, default=None,
+                    help="JSON of bench/stanza_segmenter.py --json (sentences per CPU s), kept with the corpus rate")
     args = ap.parse_args(argv)
     sizes = [float(s) for s in args.sizes.split(",")]
     args.out.mkdir(parents=True, exist_ok=True)
     saved = args.out / "results.json"
     runs = json.loads(saved.read_text())["runs"] if saved.is_file() else []
-    todo = [float(s) for s in args.only.split(",")] if args.only else sizes
+    if args.only is None:
+        todo = sizes
+    else:  # "" = none: summarise (and write the rates of) the runs already in OUT/results.json
+        todo = [float(x) for x in args.only.split(",") if x]
     load_before = os.getloadavg()
     ctrl = control()
     for mb in todo:
@@ -282,7 +290,8 @@ def main(argv=None) -> int:
     ctrl = {"before": ctrl, "after": ctrl_after}
     print(f"control (pure CPU, 2 processes at once vs 1): {ctrl}; load average {load_before} -> {os.getloadavg()}")
     if args.write_rates:
-        write_json(RATES_FILE, rates(runs, summary, ctrl))
+        seg = json.loads(args.segmentation.read_text()) if args.segmentation else None
+        write_json(RATES_FILE, rates(runs, summary, ctrl, seg))
         print(f"wrote {RATES_FILE}")
     if args.append:
         _append(args.append, lines, runs, ctrl, load_before, " ".join(sys.argv))
