@@ -86,32 +86,47 @@ def _table(pairs: list[tuple[str, object]]) -> str:
     return "\n".join(rows) + "\n"
 
 
-def render_model_card(*, model_name: str, lay, bert_config: dict, hf_config: dict, checkpoint: str,
-                      step: int, license_id: str, config_file: str) -> str:
-    """The model card text (YAML front matter for the Hugging Face Hub + markdown)."""
+SIZE_KEYS = ("vocab_size", "hidden_size", "num_hidden_layers", "num_attention_heads", "intermediate_size",
+             "max_position_embeddings", "type_vocab_size")
+VOCAB_KEYS = ("size", "size_requested", "method", "unused", "alphabet_size", "character_coverage", "min_frequency")
+
+
+def training_section(lay) -> str:
+    """One table per training phase that left a final.json."""
     phases = []
     for n in (1, 2):
         final = _read_json(lay.bert_final(n))
         if final is not None:
             phases.append(f"### Phase {n}\n\n" + _table(phase_summary(final)) + "\n")
+    return "".join(phases) if phases else "_not available_\n"
+
+
+def evaluation_section(lay) -> str:
+    """The evaluation report without its own title, its top-level headings one level down."""
     eval_report = lay.eval_report
-    if eval_report.is_file():
-        evaluation = eval_report.read_text(encoding="utf-8")
-        if evaluation.startswith("# "):  # the report's own title; this section already has one
-            evaluation = evaluation.split("\n", 1)[1].lstrip("\n") if "\n" in evaluation else ""
-        evaluation = evaluation.replace("\n# ", "\n### ")
-    else:
-        evaluation = "_No evaluation results: `make evaluate` had not been run when this model was exported._\n"
-    corpus = _read_json(lay.corpus_stats) or {}
+    if not eval_report.is_file():
+        return "_No evaluation results: `make evaluate` had not been run when this model was exported._\n"
+    evaluation = eval_report.read_text(encoding="utf-8")
+    if evaluation.startswith("# "):  # the report's own title; this section already has one
+        evaluation = evaluation.split("\n", 1)[1].lstrip("\n") if "\n" in evaluation else ""
+    return evaluation.replace("\n# ", "\n### ")
+
+
+def render_model_card(*, model_name: str, lay, bert_config: dict, hf_config: dict, checkpoint: str,
+                      step: int, license_id: str, config_file: str) -> str:
+    """The model card text (YAML front matter for the Hugging Face Hub + markdown)."""
     vocab = _read_json(lay.vocab_report) or {}
-    size_keys = ("vocab_size", "hidden_size", "num_hidden_layers", "num_attention_heads", "intermediate_size",
-                 "max_position_embeddings", "type_vocab_size")
-    vocab_keys = ("size", "size_requested", "method", "unused", "alphabet_size", "character_coverage",
-                  "min_frequency")
-    vocab_summary = [(k, vocab[k]) for k in vocab_keys if k in vocab] or scalars(vocab, limit=12)
-    training = "".join(phases) if phases else "_not available_\n"
-    sizes = _table([(k, bert_config[k]) for k in size_keys])
-    return f"""---
+    vocab_summary = [(k, vocab[k]) for k in VOCAB_KEYS if k in vocab] or scalars(vocab, limit=12)
+    return CARD_TEMPLATE.format(
+        model_name=model_name, license_id=license_id, hidden_act=hf_config["hidden_act"],
+        layer_norm_eps=hf_config["layer_norm_eps"], corpus_table=corpus_table(_read_json(lay.corpus_stats) or {}),
+        vocab_table=_table(vocab_summary), sizes=_table([(k, bert_config[k]) for k in SIZE_KEYS]),
+        config_file=config_file, checkpoint=checkpoint, step=step, training=training_section(lay),
+        evaluation=evaluation_section(lay), citation=CITATION)
+
+
+# The card; str.format fields filled by render_model_card.
+CARD_TEMPLATE = """---
 language:
 - "no"
 - nb
@@ -142,17 +157,17 @@ print(pipeline("fill-mask", model=model, tokenizer=tokenizer)("Jeg [MASK] elsker
 ```
 
 **Activation.** Training used the tanh approximation of GELU (as the original TensorFlow BERT code
-does), so `config.json` says `hidden_act: {hf_config["hidden_act"]}` (Hugging Face's name for the tanh GELU),
-not `gelu` (exact erf). LayerNorm epsilon is {hf_config["layer_norm_eps"]}.
+does), so `config.json` says `hidden_act: {hidden_act}` (Hugging Face's name for the tanh GELU),
+not `gelu` (exact erf). LayerNorm epsilon is {layer_norm_eps}.
 
 **Tokenizer.** Cased: `do_lower_case` false and `strip_accents` false, so `å`, `æ`, `ø` and accents are kept.
 
 ## Training data
 
-{corpus_table(corpus)}
+{corpus_table}
 Vocabulary (`vocab/report.json`):
 
-{_table(vocab_summary)}
+{vocab_table}
 ## Model configuration
 
 {sizes}
@@ -178,6 +193,6 @@ original BERT variable names (model variables only), `bert_config.json` and `voc
 ## Citation
 
 ```bibtex
-{CITATION}
+{citation}
 ```
 """
