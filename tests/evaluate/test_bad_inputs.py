@@ -24,6 +24,12 @@ UD_LINE = "{i}\t{form}\t{form}\t{upos}\t_\t_\t0\troot\t_\t{misc}\n"
 NDT_LINE = "{i}\t{form}\t{form}\tsubst\tsubst\t_\t0\tFRAG\t_\t{misc}\n"
 
 
+@pytest.fixture(autouse=True)
+def no_stage_name(monkeypatch):
+    """Messages read `norlm: warning: ...` whatever an earlier in-process CLI call left behind."""
+    monkeypatch.setattr(errors, "CURRENT_STAGE", "")
+
+
 def ud(words, upos="NOUN", misc="name=O", line=UD_LINE) -> str:
     return "".join(line.format(i=i, form=w, upos=upos, misc=misc) for i, w in enumerate(words, 1)) + "\n"
 
@@ -246,8 +252,7 @@ def test_json_truncated_gz_is_exit_2(tmp_path, capsys):
 # --- the scorers, through `norlm score` ------------------------------------------------------------
 
 def score(capsys, monkeypatch, *args) -> tuple[int, str, str]:
-    monkeypatch.setattr(errors, "CURRENT_STAGE", "")  # restored after the test
-    code = cli.main(["score", *args])
+    code = cli.main(["score", *args])  # sets errors.CURRENT_STAGE, which no_stage_name restores
     out, err = capsys.readouterr()
     return code, out, err
 

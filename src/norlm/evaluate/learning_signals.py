@@ -86,19 +86,20 @@ def _interval(m: dict, scale: float = 1.0, unit: str = "") -> str:
 
 
 def mlm_loss_verdict(margins: dict | None) -> str:
-    """Below the best unigram (the plug-in entropy of the targets) by more than the spread, or not."""
+    """'Uses the context' only below the best context-free predictor (the bias-corrected unigram entropy
+    of the targets) by more than the spread."""
     if not margins:
         return "no spread measured (signals.json predates it): rerun `norlm evaluate` for a verdict."
-    plug, uni = margins["loss_minus_plugin_entropy"], margins["loss_minus_train_unigram"]
-    if side(plug) < 0:
-        return (f"below even the best unigram of these targets ({_interval(plug)} nats): the model uses the "
-                "context, not only word frequencies.")
+    best, uni = margins["loss_minus_best_unigram"], margins["loss_minus_train_unigram"]
+    if side(best) < 0:
+        return (f"below even the best context-free predictor of these targets ({_interval(best)} nats): the model "
+                "uses its context (which pieces are around; word order is what the attention row shows).")
     if side(uni) < 0:
-        return (f"below the corpus unigram ({_interval(uni)} nats) but not distinguishable from the best unigram "
-                f"of these targets ({_interval(plug)}): the model has learned word frequencies, not measurably "
+        return (f"below the corpus unigram ({_interval(uni)} nats) but not below the best context-free predictor "
+                f"of these targets ({_interval(best)}): the model has learned word frequencies, not measurably "
                 "the context.")
-    where = "above" if side(uni) > 0 else "not distinguishable from"
-    return f"{where} the corpus unigram level ({_interval(uni)} nats): the model has not learned word frequencies yet."
+    where = "not distinguishable from" if side(uni) == 0 else "above"
+    return f"{where} the corpus unigram level ({_interval(uni)} nats): word frequencies at most, not the context."
 
 
 def mlm_accuracy_verdict(margins: dict | None) -> str:
@@ -125,11 +126,14 @@ def render(signals: dict) -> list[str]:
     bert, att, elmo = signals.get("bert"), signals.get("attention"), signals.get("elmo")
     if bert:
         t, r, c, m = bert["trained"], bert["random_init"], bert["chance"], bert.get("margins")
-        rows.append(["BERT held-out MLM loss (nats)", f"{t['mlm_loss']:.2f}", f"{r['mlm_loss']:.2f}",
+        on_mask = (f" ({m['mlm_loss_judged']:.2f} on [MASK] inputs)", f" ({100 * m['mlm_accuracy_judged']:.1f} % on "
+                   "[MASK] inputs)") if m else ("", "")
+        rows.append(["BERT held-out MLM loss (nats)", f"{t['mlm_loss']:.2f}{on_mask[0]}", f"{r['mlm_loss']:.2f}",
                      f"unigram {c['train_unigram_xent']:.2f} (plug-in entropy of the targets {c['own_unigram_entropy']:.2f}); "
                      f"uniform {bert['uniform_xent']:.2f}", mlm_loss_verdict(m)])
-        rows.append(["BERT held-out MLM accuracy", f"{100 * t['mlm_accuracy']:.1f} %", f"{100 * r['mlm_accuracy']:.1f} %",
-                     f"most frequent piece {100 * c['train_top_piece_accuracy']:.1f} %", mlm_accuracy_verdict(m)])
+        rows.append(["BERT held-out MLM accuracy", f"{100 * t['mlm_accuracy']:.1f} %{on_mask[1]}",
+                     f"{100 * r['mlm_accuracy']:.1f} %", f"most frequent piece {100 * c['train_top_piece_accuracy']:.1f} %",
+                     mlm_accuracy_verdict(m)])
         rows.append(["BERT held-out NSP accuracy", f"{100 * t['nsp_accuracy']:.1f} %", f"{100 * r['nsp_accuracy']:.1f} %",
                      f"50 % (random-next share {100 * bert['random_next_share']:.1f} %)", nsp_verdict(m)])
     if att:
@@ -156,10 +160,15 @@ def render(signals: dict) -> list[str]:
         notes.append(f"BERT: {bert['pairs']:,} A/B pairs ({bert['trained']['masked_targets']:,} masked "
                      f"targets) built like the pretraining data from {bert['sentences']:,} UD test sentences "
                      "(NDT test, not in the corpus); the unigram is fitted on the pretraining corpus.")
-        if bert.get("margins"):
-            notes.append(f"Verdicts: a difference counts when its 95 % interval ({bert['margins']['method']}, "
-                         f"{bert['margins']['resamples']} resamples) excludes chance; otherwise it is "
-                         "\"not distinguishable\".")
+        m = bert.get("margins")
+        if m:
+            notes.append(f"Verdicts: a difference counts when its 95 % interval ({m['method']}, {m['resamples']} "
+                         "resamples) excludes chance; otherwise it is \"not distinguishable\". The MLM verdicts "
+                         f"judge the {m['mlm_targets_judged']:,} targets whose input was [MASK] (loss "
+                         f"{m['mlm_loss_judged']:.2f}, accuracy {100 * m['mlm_accuracy_judged']:.1f} %): the other "
+                         "targets show the model the original piece or a random one. The best context-free "
+                         "predictor is the entropy of the judged targets, its plug-in estimate corrected for "
+                         "its downward bias by the bootstrap.")
     if elmo:
         notes.append(f"ELMo: the {elmo['heldout_sentences']} sentences elmo-train kept out, {elmo['targets']:,} targets "
                      "over both directions; the unigram is fitted on the training sentences.")

@@ -155,6 +155,21 @@ def score_mlm_nsp(model, batch: dict, batch_size: int = 64) -> dict:
             "per": {k: np.concatenate(v) for k, v in per.items()}}
 
 
+def judged_spread(per: dict, batch: dict, targets: np.ndarray, counts: Counter, mask_id: int, seed: int) -> dict:
+    """The spread of the MLM and NSP signals, the MLM ones on the targets whose input was [MASK] only:
+    the other 20 % show the model the original piece (or a random one), and copying the original
+    would beat every unigram without any use of the context."""
+    rows, slots = np.nonzero(batch["masked_lm_weights"] > 0)  # each target's sequence, in target order
+    shown = batch["input_ids"][rows, batch["masked_lm_positions"][rows, slots]]
+    keep = shown == mask_id
+    probs, top = train_unigram(counts, targets)
+    judged = {"nll": per["nll"][keep], "hit": per["hit"][keep], "nsp_hit": per["nsp_hit"]}
+    out = spread(judged, targets[keep], rows[keep], -np.log(probs[targets[keep]]), targets[keep] == top,
+                 np.random.default_rng([seed, 21]))
+    return {**out, "mlm_targets_judged": int(keep.sum()),
+            "mlm_loss_judged": float(judged["nll"].mean()), "mlm_accuracy_judged": float(judged["hit"].mean())}
+
+
 def bert_signals(bundle, twin, sentences: list[list[str]], corpus_lines, seed: int, max_seq_length: int = 128,
                  max_predictions: int = 20, passes: int = 2) -> dict:
     """Held-out MLM/NSP of a BertBundle and of its random-init twin (a BertPretrainingModel), with the
@@ -173,10 +188,7 @@ def bert_signals(bundle, twin, sentences: list[list[str]], corpus_lines, seed: i
     trained = score_mlm_nsp(bundle.model, batch)
     untrained = score_mlm_nsp(twin, batch)
     untrained.pop("per")
-    rows = np.nonzero(batch["masked_lm_weights"] > 0)[0]  # the sequence (A/B pair) of each target, in order
-    probs, top = train_unigram(counts, targets)
-    margins = spread(trained.pop("per"), targets, rows, -np.log(probs[targets]), targets == top,
-                     np.random.default_rng([seed, 21]))
+    margins = judged_spread(trained.pop("per"), batch, targets, counts, ids["[MASK]"], seed)
     labels = batch["next_sentence_labels"]
     return {"trained": trained, "random_init": untrained, "chance": chance, "margins": margins,
             "sentences": len(sentences),
