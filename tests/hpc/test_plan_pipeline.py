@@ -99,7 +99,7 @@ def test_plan_imports_only_the_standard_library():
     import subprocess
     import sys
 
-    code = ("import sys; from norlm.hpc.plan_format import readme_table; readme_table(); "
+    code = ("import sys; from norlm.hpc.plan_readme import readme_table; readme_table(); "
             "print(sorted({m.split('.')[0] for m in sys.modules} & {'numpy', 'tensorflow', 'tqdm', 'mpi4py'}))")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO)
     assert proc.stdout.strip() == "[]"

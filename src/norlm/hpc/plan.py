@@ -22,6 +22,7 @@ from norlm.hpc.estimate import StagePlan, corpus_size
 from norlm.hpc.feed import Feed, bert_feed, elmo_feed, load_feed
 from norlm.hpc.jobs import resolve_job
 from norlm.hpc.log_run import LogRun
+from norlm.hpc.plan_format import CLUSTERS, Totals, format_plan, hours_text, plan_json, totals
 from norlm.hpc.profile import ClusterProfile, RenderError, available_profiles, load_profile
 from norlm.hpc.render import check_retired, pipeline
 
@@ -98,7 +99,6 @@ def feeds(cfg: Any, profile: ClusterProfile, plans: list[StagePlan]) -> list[Fee
 
 
 def main(args: argparse.Namespace, cfg: Any) -> int:
-    from norlm.hpc.plan_format import compare_table, format_plan, plan_json
 
     try:
         if args.compare:
@@ -117,3 +117,26 @@ def main(args: argparse.Namespace, cfg: Any) -> int:
     else:
         print(format_plan(cfg, profile, plans, out, measured, corpus_size(cfg, args.corpus_gb)))
     return 0
+
+
+def cluster_totals(cfg: Any, corpus_gb: float = 0.0) -> list[tuple[ClusterProfile, Totals, str]]:
+    """Per cluster: its totals and the training jobs' GPUs ("16 x P100")."""
+    out = []
+    for name in CLUSTERS:
+        profile = load_profile(name)
+        plans = plan(cfg, profile, None, corpus_gb)
+        train = max((p for p in plans if p.flops), key=lambda p: p.gpu_hours)
+        out.append((profile, totals(plans),
+                    f"{train.job.gpus} x {profile.partition(train.job.partition).gpu_model}"))
+    return out
+
+
+def compare_table(cfg: Any, corpus_gb: float = 0.0, title: bool = True) -> str:
+    lines = [f"norlm plan --compare: {Path(cfg.source).name}", ""] if title else []
+    lines += ["| cluster | training on | critical path | GPU-hours | CPU core-hours | billing | disk GB |",
+              "|---|---|---|---|---|---|---|"]
+    for profile, t, gpus in cluster_totals(cfg, corpus_gb):
+        bill = f"{t.billing:,.0f} {profile.billing.unit}" if profile.billing else "-"
+        lines.append(f"| {profile.name} | {gpus} | {hours_text(t.critical_hours)} | {t.gpu_hours:,.0f} | "
+                     f"{t.core_hours:,.0f} | {bill} | {t.disk_gb:,.0f} |")
+    return "\n".join(lines)
