@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from norlm.plots import load_points, plot_epochs, plot_losses
+from norlm.plots import load_points, plot_epochs, plot_losses, time_unit
 from tests.conftest import run_norlm
 
 META = [
@@ -64,7 +64,16 @@ def test_plot_refuses_a_file_without_losses(tmp_path):
 
 
 def test_epoch_curves(tmp_path):
-    hist = {"bert": [{"epoch": e, "train_loss": 1.0 / e, "dev_f1": 0.5 + e / 10} for e in range(1, 4)],
-            "baseline": [{"epoch": e, "train_loss": 2.0 / e, "dev_f1": 0.3 + e / 20} for e in range(1, 4)]}
-    out = plot_epochs(hist, tmp_path / "fig2.png", metric="f1")
+    hist = {"BERT (this run)": [{"epoch": e, "train_loss": 1.0 / e, "dev": 0.5 + e / 10} for e in range(1, 4)],
+            "no pretraining (random-init BERT)": [{"epoch": e, "train_loss": 2.0 / e, "dev": 0.3 + e / 20}
+                                                  for e in range(1, 4)]}
+    out = plot_epochs(hist, tmp_path / "fig2.png", ylabel="dev macro F1", title="Sentiment: dev score per epoch")
     assert out.stat().st_size > 10_000
+
+
+@pytest.mark.parametrize("seconds, unit", [(65, "s"), (180, "s"), (181, "min"), (2.5 * 3600, "min"),
+                                           (30 * 3600, "h"), (3 * 86400 + 1, "days"), (21 * 86400, "days")])
+def test_time_unit_follows_the_run_length(seconds, unit):
+    """A demo run reads in seconds, a 3-week cluster log in days: 2 to 10 round ticks at any length."""
+    assert time_unit(seconds)[0] == unit
+    assert 2 <= seconds / time_unit(seconds)[1] <= 180

@@ -19,6 +19,10 @@ from norlm.files import atomic_open, read_json
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", default=None, help="output folder (default: WORK/demo)")
+    parser.add_argument("--publish", default=None, metavar="DIR",
+                        help="after writing the report, copy it with its figures, the BERT and ELMo loss logs and "
+                             "timings.tsv into DIR (the reference run: logs/demo) and rebuild README.md's demo "
+                             "results from DIR/report.md")
 
 
 def _table(header: list[str], rows: list[list[Any]]) -> str:
@@ -102,6 +106,11 @@ def vocab_section(lay: Layout) -> str:
     return "\n\n".join(parts)
 
 
+def phase_name(log: Path) -> str:
+    """"phase 1" for WORK/bert/phase1/dllog.json: the pretraining table's row name and the plots' legend."""
+    return re.sub(r"(\d+)$", r" \1", log.parent.name)
+
+
 def pretraining_section(lay: Layout, out: Path) -> str:
     from norlm.plots import load_points, plot_losses
 
@@ -109,20 +118,21 @@ def pretraining_section(lay: Layout, out: Path) -> str:
     if not logs:
         return "_bert-train has not run._"
     parts = []
+    names = [phase_name(p) for p in logs]
     try:
-        plot_losses(logs, out / "pretraining_loss_time.png", x="time", labels=[p.parent.name for p in logs],
-                    title="demo BERT pretraining (paper Figure 1 style)")
-        plot_losses(logs, out / "pretraining_loss_steps.png", x="step", labels=[p.parent.name for p in logs],
-                    title="demo BERT pretraining, by update step")
+        plot_losses(logs, out / "pretraining_loss_time.png", x="time", labels=names,
+                    title="Demo BERT pretraining loss over time (paper Figure 1 style)")
+        plot_losses(logs, out / "pretraining_loss_steps.png", x="step", labels=names,
+                    title="Demo BERT pretraining loss by update step")
         parts.append("![loss over time](pretraining_loss_time.png)\n\n![loss over steps](pretraining_loss_steps.png)")
     except ValueError as exc:
         parts.append(f"_no plot: {exc}_")
     rows = []
-    for log in logs:
+    for log, name in zip(logs, names):
         points = load_points([log])
         final = _load(log.parent / "final.json") or {}
         if points:
-            rows.append([log.parent.name, points[0]["step"], points[-1]["step"], points[0]["mlm_loss"],
+            rows.append([name, points[0]["step"], points[-1]["step"], points[0]["mlm_loss"],
                          points[-1]["mlm_loss"], points[0]["nsp_loss"], points[-1]["nsp_loss"],
                          final.get("steady_throughput_seq_s") or ""])
     if rows:
@@ -141,24 +151,43 @@ def pretraining_section(lay: Layout, out: Path) -> str:
     return "\n\n".join(parts)
 
 
+# task -> (figure title, the dev quantity of its curves); graph tasks' curves are labelled-arc F1, whatever
+# their headline metric (the eval documents say so in "metric": "...; curves: dev labelled-arc F1")
+CURVE_TASKS = {"pos": ("POS tagging", "dev accuracy"), "ner": ("Named entities (NER)", "dev strict micro F1"),
+               "sentiment": ("Sentence sentiment", "dev macro F1"),
+               "finegrained": ("Fine-grained sentiment", "dev labelled-arc F1"),
+               "negation": ("Negation", "dev labelled-arc F1")}
+LANG_NAMES = {"nob": "Bokmål", "nno": "Nynorsk"}
+
+
+def first_seed_curves(task_dir: Path) -> dict[str, dict[str, list[dict]]]:
+    """{lang: {model name as the tables print it: first seed's per-epoch curve}}, in the tables' row order."""
+    from norlm.evaluate.eval_report import MODEL_ORDER, model_name
+
+    docs = {p.stem: _load(p) or {} for p in task_dir.glob("*.json")}
+    curves: dict[str, dict[str, list[dict]]] = {}
+    for model in sorted(docs, key=lambda m: (MODEL_ORDER.get(m, 9), m)):
+        for lang, per_lang in sorted((docs[model].get("results") or {}).items(), key=lambda kv: kv[0] != "nob"):
+            runs = per_lang.get("runs") or []
+            if runs and runs[0].get("curve"):
+                curves.setdefault(lang, {})[model_name(model, docs[model])] = runs[0]["curve"]
+    return curves
+
+
 def epoch_curves(lay: Layout, out: Path) -> list[str]:
-    """Figure-2-style per-epoch curves (dev score and train loss) for every evaluated task."""
+    """Figure-2-style per-epoch curves (dev score and train loss) for every evaluated task and language."""
     from norlm.plots import plot_epochs
 
     images = []
     for task_dir in sorted(p for p in lay.eval_dir.iterdir() if p.is_dir()):
-        histories, metric = {}, "score"
-        for result_path in sorted(task_dir.glob("*.json")):
-            result = _load(result_path) or {}
-            metric = result.get("metric", metric)
-            for lang, per_lang in (result.get("results") or {}).items():
-                runs = per_lang.get("runs") or []
-                if runs and runs[0].get("curve"):
-                    histories[f"{result.get('model', result_path.stem)} ({lang})"] = runs[0]["curve"]
-        if histories:
-            name = f"finetuning_{task_dir.name}.png"
-            plot_epochs(histories, out / name, metric=metric, title=f"{task_dir.name}: dev {metric} per epoch (first seed)")
-            images.append(f"![{task_dir.name} per-epoch curves]({name})")
+        title, quantity = CURVE_TASKS.get(task_dir.name, (task_dir.name, "dev score"))
+        curves = first_seed_curves(task_dir)
+        for lang, histories in curves.items():
+            suffix = f"_{lang}" if len(curves) > 1 else ""
+            where = f" ({LANG_NAMES.get(lang, lang)})" if len(curves) > 1 else ""
+            name = f"finetuning_{task_dir.name}{suffix}.png"
+            plot_epochs(histories, out / name, ylabel=quantity, title=f"{title}{where}: dev score per epoch, first seed")
+            images.append(f"![{task_dir.name}{where} per-epoch curves]({name})")
     return images
 
 
@@ -242,6 +271,25 @@ def markdown_to_html(text: str, image_dir: Path) -> str:
     return f"<!doctype html>\n<html><head><meta charset='utf-8'><title>NorLM demo report</title><style>{style}</style></head>\n<body>\n{body}\n</body></html>\n"
 
 
+def publish(lay: Layout, out: Path, target: Path) -> list[Path]:
+    """Copy a finished demo run's report, figures, loss logs and timings into `target` (e.g. logs/demo)."""
+    import shutil
+
+    from norlm.files import atomic_path
+
+    files = {out / "report.md": "report.md", lay.bert_dllog(1): "bert_phase1_dllog.json",
+             lay.bert_dllog(2): "bert_phase2_dllog.json", lay.elmo_train / "dllog.json": "elmo_dllog.json",
+             lay.timings: "timings.tsv", **{png: png.name for png in sorted(out.glob("*.png"))}}
+    target.mkdir(parents=True, exist_ok=True)
+    written = []
+    for source, name in files.items():
+        if source.is_file():
+            with atomic_path(target / name) as tmp:
+                shutil.copyfile(source, tmp)
+            written.append(target / name)
+    return written
+
+
 def main(args: argparse.Namespace, cfg: Any) -> int:
     lay = layout_of(cfg)
     out = Path(args.out) if args.out else lay.report_dir
@@ -252,4 +300,12 @@ def main(args: argparse.Namespace, cfg: Any) -> int:
     with atomic_open(out / "report.md") as fh:
         fh.write(text)
     print(f"report: {out / 'report.md'} and report.html")
+    if args.publish:
+        from norlm.config import REPO_ROOT
+        from norlm.demo_readme import write_readme
+
+        target = Path(args.publish)
+        written = publish(lay, out, target)
+        write_readme(target / "report.md", REPO_ROOT / "README.md")
+        print(f"report: published {len(written)} files to {target}; README.md demo results rebuilt from it")
     return 0

@@ -2,6 +2,11 @@
 pauses visible) from any DLLogger file — ours or the published NVIDIA/NorBERT logs — and per-epoch
 fine-tuning curves in the style of its Figure 2.
 
+Every figure has one style, so each reads at a glance at the size the report shows it: a short title,
+one quantity and its unit per axis label, legends outside the axes (they name what the report's tables
+name), and time as elapsed time in one unit picked from the run's length (s, min, h or days), so a
+two-minute demo and a three-week cluster log both get round, increasing tick labels.
+
   norlm plot-log work/demo/bert/phase1/dllog.json work/demo/bert/phase2/dllog.json --out loss.png
   norlm plot-log bert_3_phase1_1.json.gz --x step
 """
@@ -9,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import functools
 import os
 from pathlib import Path
 from typing import Any, Sequence
@@ -21,7 +27,8 @@ LOSSES = ("mlm_loss", "nsp_loss")
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("logs", nargs="+", help="DLLogger JSON files (.gz allowed), in chronological order")
     parser.add_argument("--x", choices=["time", "step"], default="time",
-                        help="horizontal axis: wall-clock time (default; pauses show as gaps) or update step")
+                        help="horizontal axis: elapsed wall-clock time (default; pauses show as shaded gaps) "
+                             "or update step")
     parser.add_argument("--out", default=None, help="output image (default: <first log>.png)")
     parser.add_argument("--title", default=None, help="figure title")
 
@@ -43,16 +50,12 @@ def load_points(paths: Sequence[str | os.PathLike]) -> list[dict[str, Any]]:
     return points
 
 
-def _segments(xs: list, gap: float | dt.timedelta | None) -> list[tuple[int, int]]:
-    """Index ranges [a, b) between gaps larger than `gap` (so pauses are not drawn as lines)."""
-    if not xs:
-        return []
-    cuts = [0]
-    for i in range(1, len(xs)):
-        if gap is not None and xs[i] - xs[i - 1] > gap:
-            cuts.append(i)
-    cuts.append(len(xs))
-    return list(zip(cuts[:-1], cuts[1:]))
+# figure style: the report shows images at most 1000 px wide; 8 in at 110 dpi fits
+STYLE = {"font.size": 9, "axes.titlesize": 10, "figure.titlesize": 11, "axes.labelsize": 9,
+         "legend.fontsize": 8, "xtick.labelsize": 8, "ytick.labelsize": 8, "axes.grid": True, "grid.alpha": 0.3}
+WIDTH, HEIGHT = 8.0, 5.6
+# elapsed-time units by run length: (longest span in seconds, unit name, seconds per unit)
+TIME_UNITS = ((180, "s", 1), (3 * 3600, "min", 60), (3 * 86400, "h", 3600), (float("inf"), "days", 86400))
 
 
 def _pause_threshold(times: list[dt.datetime]) -> dt.timedelta | None:
@@ -64,11 +67,52 @@ def _pause_threshold(times: list[dt.datetime]) -> dt.timedelta | None:
     return max(typical * 20, dt.timedelta(minutes=10))
 
 
+def time_unit(span_seconds: float) -> tuple[str, float]:
+    """(unit name, seconds per unit) for an elapsed-time axis spanning `span_seconds`."""
+    return next((name, seconds) for longest, name, seconds in TIME_UNITS if span_seconds <= longest)
+
+
+def _house_style(draw):
+    """Run a drawing function under STYLE (fonts, grid) with the file-only Agg backend."""
+    @functools.wraps(draw)
+    def styled(*args, **kwargs):
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+
+        with plt.rc_context(STYLE):
+            return draw(*args, **kwargs)
+    return styled
+
+
+def _figure(rows: int):
+    """`rows` panels sharing the x axis; constrained layout keeps every label and the legend on the canvas."""
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(rows, 1, figsize=(WIDTH, HEIGHT), sharex=True, layout="constrained")
+    return fig, list(axes)
+
+
+def _round_ticks(axis) -> None:
+    """At most 8 round tick values, printed plainly (no offset, no scientific notation)."""
+    from matplotlib.ticker import FuncFormatter, MaxNLocator
+
+    axis.set_major_locator(MaxNLocator(nbins=8, steps=[1, 2, 2.5, 5, 10]))
+    axis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.10g}"))
+
+
+def _legend(fig, handles: list, labels: list[str]) -> None:
+    """One legend for the figure, below the panels, in as many columns as fit (names stay whole)."""
+    width = max(len(label) for label in labels)
+    columns = max(1, min(len(labels), int(88 // (width + 6))))
+    fig.legend(handles, labels, loc="outside lower center", ncols=columns, frameon=False)
+
+
 def _save(fig, out: str | os.PathLike) -> Path:
     """Write a figure atomically (temporary name, then rename) and release it."""
     import matplotlib.pyplot as plt
 
-    fig.tight_layout()
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(f".{out.stem}.tmp{out.suffix}")
@@ -78,13 +122,39 @@ def _save(fig, out: str | os.PathLike) -> Path:
     return out
 
 
+def _x_values(points: list[dict], x: str) -> tuple[list[float], str]:
+    """Horizontal values of every point and the axis label: elapsed time from the first point, or steps."""
+    if x != "time":
+        return [float(p["step"]) for p in points], "update step"
+    start = min(p["time"] for p in points)
+    elapsed = [(p["time"] - start).total_seconds() for p in points]
+    unit, seconds = time_unit(max(elapsed))
+    return [e / seconds for e in elapsed], f"elapsed time from {start:%Y-%m-%d %H:%M} ({unit})"
+
+
+def _draw_file(axes, mine: list[dict], xs: list[float], x: str, colour: str) -> list:
+    """One file's MLM and NSP curves, a line per stretch between pauses; pauses shaded, restarts dotted."""
+    threshold = _pause_threshold([p["time"] for p in mine]) if x == "time" else None
+    paused = [i + 1 for i in range(len(mine) - 1) if threshold and mine[i + 1]["time"] - mine[i]["time"] > threshold]
+    cuts = [0, *paused, len(mine)]
+    handles = []
+    for axis, key in zip(axes, LOSSES):
+        for a, b in zip(cuts[:-1], cuts[1:]):
+            line, = axis.plot(xs[a:b], [p[key] for p in mine[a:b]], color=colour, linewidth=0.9,
+                              marker="." if b - a == 1 else None)
+            handles = handles or [line]
+        for cut in cuts[1:-1]:
+            axis.axvspan(xs[cut - 1], xs[cut], color="0.5", alpha=0.15, linewidth=0)
+        for i, p in enumerate(mine):
+            if p.get("restart"):
+                axis.axvline(xs[i], color=colour, linestyle=":", linewidth=0.8)
+    return handles
+
+
+@_house_style
 def plot_losses(paths: Sequence[str | os.PathLike], out: str | os.PathLike, x: str = "time",
                 title: str | None = None, labels: Sequence[str] | None = None) -> Path:
     """Draw MLM (top) and NSP (bottom) loss; one colour per file; returns the image path."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.dates as mdates
     import matplotlib.pyplot as plt
 
     points = load_points(paths)
@@ -92,59 +162,48 @@ def plot_losses(paths: Sequence[str | os.PathLike], out: str | os.PathLike, x: s
         raise ValueError(f"no training lines with mlm_loss and nsp_loss in {', '.join(map(str, paths))}")
     if x == "time" and any(p["time"] is None for p in points):
         raise ValueError("some log lines have no parseable datetime; use --x step")
-    fig, axes = plt.subplots(2, 1, figsize=(9, 6), sharex=True)
+    fig, axes = _figure(2)
     colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    xs, xlabel = _x_values(points, x)
+    handles, names = [], []
     for index in sorted({p["file"] for p in points}):
-        mine = [p for p in points if p["file"] == index]
-        xs = [p["time"] if x == "time" else p["step"] for p in mine]
-        gap = _pause_threshold(xs) if x == "time" else None
-        label = labels[index] if labels else Path(paths[index]).name
-        for axis, key in zip(axes, LOSSES):
-            for n, (a, b) in enumerate(_segments(xs, gap)):
-                axis.plot(xs[a:b], [p[key] for p in mine[a:b]], color=colours[index % len(colours)],
-                          linewidth=0.8, label=label if n == 0 else None)
-    axes[0].set_ylabel("MLM loss")
-    axes[1].set_ylabel("NSP loss")
-    axes[0].legend(loc="upper right", fontsize=8)
-    if x == "time":
-        locator = mdates.AutoDateLocator()  # minutes for a demo run, days for a cluster run
-        axes[1].xaxis.set_major_locator(locator)
-        axes[1].xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
-        axes[1].set_xlabel("wall-clock time")
-        fig.autofmt_xdate()
-    else:
-        axes[1].set_xlabel("update step")
-    for axis in axes:
-        axis.grid(alpha=0.3)
+        chosen = [i for i, p in enumerate(points) if p["file"] == index]
+        handles += _draw_file(axes, [points[i] for i in chosen], [xs[i] for i in chosen], x,
+                              colours[index % len(colours)])
+        names.append(labels[index] if labels else Path(paths[index]).name)
+    axes[0].set_ylabel("MLM loss (nats)")
+    axes[1].set_ylabel("NSP loss (nats)")
+    axes[1].set_xlabel(xlabel)
+    _round_ticks(axes[1].xaxis)
+    _legend(fig, handles, names)
     fig.suptitle(title or "BERT pretraining loss")
     return _save(fig, out)
 
 
-def plot_epochs(histories: dict[str, list[dict[str, float]]], out: str | os.PathLike, metric: str,
-                title: str | None = None) -> Path:
-    """Per-epoch curves (paper Figure 2): for each model, dev `metric` (solid) and train loss (dashed).
+@_house_style
+def plot_epochs(histories: dict[str, list[dict[str, float]]], out: str | os.PathLike, ylabel: str,
+                title: str) -> Path:
+    """Per-epoch curves (paper Figure 2): dev score in % (top) and train loss (bottom), a colour per model.
 
-    `histories` maps a model name to a list of {"epoch", "train_loss", "dev_<metric>" or "dev"} rows.
+    `histories` maps the model's name as the report's tables print it to its first seed's curve: rows of
+    {"epoch", "dev" (a fraction), "train_loss" (nats)}.
     """
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, (top, bottom) = plt.subplots(2, 1, figsize=(7, 6), sharex=True)
+    fig, (top, bottom) = _figure(2)
+    handles = []
     for name, rows in histories.items():
         epochs = [r["epoch"] for r in rows]
-        dev = [r.get(f"dev_{metric}", r.get("dev")) for r in rows]
-        top.plot(epochs, dev, marker="o", label=name)
+        line, = top.plot(epochs, [100 * r["dev"] for r in rows], marker="o", markersize=3, linewidth=1)
+        handles.append(line)
         if all("train_loss" in r for r in rows):
-            bottom.plot(epochs, [r["train_loss"] for r in rows], linestyle="--", marker=".", label=name)
-    top.set_ylabel(f"dev {metric}")
-    bottom.set_ylabel("train loss")
+            bottom.plot(epochs, [r["train_loss"] for r in rows], color=line.get_color(), marker=".",
+                        markersize=3, linewidth=1, linestyle="--")
+    top.set_ylabel(f"{ylabel} (%)")
+    bottom.set_ylabel("train loss (nats)")
     bottom.set_xlabel("epoch")
-    top.legend(fontsize=8)
-    for axis in (top, bottom):
-        axis.grid(alpha=0.3)
-    fig.suptitle(title or f"fine-tuning: dev {metric} per epoch")
+    _round_ticks(bottom.xaxis)
+    bottom.xaxis.get_major_locator().set_params(integer=True)
+    _legend(fig, handles, list(histories))
+    fig.suptitle(title)
     return _save(fig, out)
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from norlm.errors import warn
 from norlm.evaluate.graph.graph_tables import graph_report_lines
-from norlm.evaluate.twins import gain_lines
+from norlm.evaluate.twins import gain_lines, model_name
 from norlm.layout import Layout
 from norlm.files import atomic_open, read_json
 
@@ -66,7 +66,7 @@ def _table(task: str, docs: dict[str, dict]) -> list[str]:
         entries = [doc.get("results", {}).get(lang) for lang in langs]
         seeds = max((len(e["summary"]["seeds"]) for e in entries if e), default=0)
         epochs = ", ".join("/".join(str(r["best_epoch"]) for r in e["runs"]) for e in entries if e)
-        cells = [f"**{doc.get('label', model)}**", "this run", *[_cell(e) for e in entries], str(seeds),
+        cells = [f"**{model_name(model, doc)}**", "this run", *[_cell(e) for e in entries], str(seeds),
                  epochs or "–", _time(entries)]
         lines.append("| " + " | ".join(cells) + " |")
     for name, scores in PUBLISHED[task].items():
@@ -83,7 +83,7 @@ def _protocol_lines(results: dict[str, dict[str, dict]]) -> list[str]:
                 sizes = entry.get("sizes", {})
                 facts = entry.get("protocol", {})
                 full = entry.get("sizes_full", {})
-                lines.append(f"- **{task} / {doc.get('label', model)} / {lang}** — {entry.get('data_protocol', '?')} "
+                lines.append(f"- **{task} / {model_name(model, doc)} / {lang}** — {entry.get('data_protocol', '?')} "
                              f"protocol; train/dev/test sentences {sizes.get('train')}/{sizes.get('dev')}/"
                              f"{sizes.get('test')} (of {full.get('train')}/{full.get('dev')}/{full.get('test')}); "
                              f"epochs {facts.get('epochs')}, "
@@ -95,12 +95,8 @@ def _protocol_lines(results: dict[str, dict[str, dict]]) -> list[str]:
     return lines
 
 
-def write_report(lay: Layout, run_name: str, extra_notes: list[str] | None = None,
-                 one_seed_sd: dict[str, float] | None = None) -> Path:
-    """Render every result of the layout's eval folder into report.md (written last; Make's completion file).
-
-    `one_seed_sd` ("model/task" -> sd in points, measured once over three seeds) goes next to one-seed gains.
-    """
+def write_report(lay: Layout, run_name: str, extra_notes: list[str] | None = None) -> Path:
+    """Render every result of the layout's eval folder into report.md (written last; Make's completion file)."""
     results = load_results(lay)
     lines = [f"# Evaluation report — {run_name}", "",
              "Scores are percentages on the test split, mean ± sd over seeds when more than one seed ran; "
@@ -117,7 +113,7 @@ def write_report(lay: Layout, run_name: str, extra_notes: list[str] | None = Non
         if task in results:
             lines.extend(_table(task, results[task]))
     lines.extend(graph_report_lines(lay))  # Tables 4 and 6 (norlm.evaluate.graph)
-    lines.extend(gain_lines(results, one_seed_sd))
+    lines.extend(gain_lines(results))
     lines.extend(_protocol_lines(results))
     path = lay.eval_report
     with atomic_open(path) as fh:

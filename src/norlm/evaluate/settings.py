@@ -62,9 +62,6 @@ class EvaluateConfig:
     test_sentences: dict[str, int] = field(default_factory=dict)
     # held-out MLM/NSP, ELMo perplexity and attention against their chance levels (WORK/eval/signals.json)
     learning_signals: bool = True
-    # seed-to-seed sd (points) of a protocol that runs one seed, measured once over three seeds, per
-    # "model/task" (e.g. "bert/pos"): the report prints it next to that one-seed gain and judges the gain by it
-    one_seed_sd: dict[str, float] = field(default_factory=dict)
     bert: BertProtocol = field(default_factory=BertProtocol)
     elmo: ElmoProtocol = field(default_factory=ElmoProtocol)
     graph: GraphProtocol = field(default_factory=GraphProtocol)  # finegrained / negation (Tables 4, 6)

@@ -109,7 +109,7 @@ def main(args: argparse.Namespace, cfg) -> int:
     ecfg = cfg.evaluate
     lay = layout_of(cfg)
     if args.report_only:
-        path = write_report(lay, cfg.run.name, one_seed_sd=ecfg.one_seed_sd)
+        path = write_report(lay, cfg.run.name)
         print(f"evaluate: wrote {path}")
         return 0
     tasks = list(ecfg.tasks) if args.task == "all" else _split_arg(args.task)
@@ -165,6 +165,6 @@ def main(args: argparse.Namespace, cfg) -> int:
         signals = compute(cfg, lay, runner.data_dir)
         print(f"evaluate: learning signals in {signals['seconds']:.0f} s -> {lay.eval_signals}")
     notes = [f"model skipped: {m}" for m in skipped_models]
-    path = write_report(lay, cfg.run.name, notes, one_seed_sd=ecfg.one_seed_sd)
+    path = write_report(lay, cfg.run.name, notes)
     print(f"evaluate: {done} run(s) up to date; report {path}")
     return 0
