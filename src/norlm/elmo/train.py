@@ -31,6 +31,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--vocab-dir", default=None, help="folder with vocab.txt and counts.json (default WORK/elmo)")
     parser.add_argument("--out", default=None, help="output folder (default WORK/elmo/train)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.add_argument("--verify-data", choices=("size", "sha256"), default="size",
+                        help="start-up check of the corpus shards against corpus/stats.json: sizes (default) or "
+                             "sizes and sha256 (reads every byte)")
+    parser.add_argument("--force", action="store_true",
+                        help="train even when the disk pre-flight finds too little space for the checkpoints")
 
 
 def set_cpu_threads(ec) -> None:
@@ -70,6 +75,7 @@ def main(args: argparse.Namespace, cfg) -> int:
     from norlm.elmo.train_progress import Progress
     from norlm.elmo.train_resume import choose_start
     from norlm.elmo.trainer import Trainer
+    from norlm.diskspace import checkpoint_preflight
 
     ec = cfg.elmo
     plan = make_plan(args, cfg)
@@ -83,6 +89,8 @@ def main(args: argparse.Namespace, cfg) -> int:
     start_step = choose_start(trainer, batches, plan)
     if start_step is None:
         return 0
+    checkpoint_preflight(plan.ckpt_dir, 2 * sum(int(v.shape.num_elements()) * v.dtype.size for v in trainer.train_vars),
+                         ec.keep_checkpoints, args.force, "ckpt")  # weights and their Adagrad accumulators
     if engines.is_root():
         write_json(plan.out / "options.json", plan.options)
         write_run_record(plan.out, cfg, "elmo-train", world_size=plan.world, n_train_tokens=plan.n_train_tokens,

@@ -39,13 +39,19 @@ def one_update(trainer, batches, plan, ec, step: int) -> tuple[float, object]:
 
 def train_loop(trainer, batches, plan, ec, start_step: int, progress, chars) -> int:
     """Updates from `start_step` to the plan's last step or a stop signal; the stage's exit code."""
-    from norlm.elmo.checkpoint import save_training
+    from norlm.corpus.shard_check import DamagedShardError
+    from norlm.elmo.checkpoint import latest_step, save_training
 
     stop = StopFlag().install()
     step, interrupted = start_step, None
     while step < plan.total_steps:
         t0 = time.time()
-        loss, norm = one_update(trainer, batches, plan, ec, step)
+        try:
+            loss, norm = one_update(trainer, batches, plan, ec, step)
+        except DamagedShardError as exc:  # a shard damaged in place, met when the stream reaches it
+            last = latest_step(plan.ckpt_dir)
+            raise DamagedShardError(f"{exc}; stopping without saving; last good checkpoint: "
+                                    f"{plan.ckpt_dir / f'ckpt-{last}' if last is not None else 'none'}") from None
         step += 1
         progress.update(step, loss, time.time() - t0)
         if not math.isfinite(loss):

@@ -47,6 +47,7 @@ def plan_steps(ec, n_train_tokens: int, world: int) -> tuple[int, int]:
 
 def make_plan(args: argparse.Namespace, cfg) -> TrainPlan:
     """Read and check the inputs named by the arguments and [elmo]; StageError on the first bad one."""
+    from norlm.corpus.shard_check import check_shards
     from norlm.elmo.data import heldout_sentences
     from norlm.elmo.options import options_from_config
     from norlm.elmo.text import corpus_shards
@@ -63,6 +64,7 @@ def make_plan(args: argparse.Namespace, cfg) -> TrainPlan:
     shards = corpus_shards(corpus)
     if not shards:
         raise StageError(f"no corpus shards in {corpus}")
+    check_shards(shards, full=getattr(args, "verify_data", "size") == "sha256")  # against corpus/stats.json
     if ec.n_negative_samples >= len(vocab):
         raise StageError(f"n_negative_samples {ec.n_negative_samples} must be below the vocabulary size "
                          f"{len(vocab)} ({vocab_dir / 'vocab.txt'})")
