@@ -98,3 +98,14 @@ def test_rerun_reuses_counted_shards(tmp_path):
     first = out / "counts" / "text-0000" / "done.json"
     assert after[first] == done[first] and len(after) == 2
     _same(out, _reference(corpus))
+
+
+def test_one_partition_per_shard_on_larger_corpora(tmp_path):
+    """More shards than 32: as many partitions as shards (a partition never outgrows a shard)."""
+    corpus = _corpus(tmp_path / "corpus", shards=36)
+    out = tmp_path / "out"
+    run_norlm("elmo-vocab", "--config", "smoke", "--corpus", str(corpus), "--out", str(out),
+              f"elmo.vocab_size={VOCAB}", work=tmp_path / "w")
+    assert len(list((out / "counts" / "text-0000").glob("*.pkl"))) == 36
+    assert len(list((out / "counts").glob("top-*.pkl"))) == 36
+    _same(out, _reference(corpus))

@@ -4,10 +4,12 @@ Reads WORK/corpus/*.txt.gz (one sentence per line, blank line between documents)
 with `norlm.elmo.text.tokenize`, and writes WORK/elmo/counts.json (word, sentence and document
 counts; `n_train_tokens` for the epoch definition) and, last, WORK/elmo/vocab.txt.
 
-Bounded memory (spill and merge): each shard's counts are split by a hash of the word into
-PARTITIONS files under WORK/elmo/counts/ (a worker holds one shard's types); each partition is then
-merged on its own (a worker holds 1/PARTITIONS of the corpus's types) and saves its top vocab_size
-words.  The partitions hold disjoint words, so the union of their top lists contains the corpus's
+Bounded memory (spill and merge): each shard's counts are split by a hash of the word into P files
+under WORK/elmo/counts/ (a worker holds one shard's types); each partition is then merged on its
+own and saves its top vocab_size
+words.  P = max(32, number of shards), so a partition holds at most the corpus's types / shards,
+no more than an average shard's types however large the corpus (types grow as N^0.8, Heaps' law).
+The partitions hold disjoint words, so the union of their top lists contains the corpus's
 top list: rank 0 takes the vocab_size-th largest of their counts as a threshold, and only words
 counted at least that often travel to it.  vocab.txt is the one a single Counter over the corpus
 gives.
@@ -32,7 +34,7 @@ from norlm.elmo.vocabulary import SPECIALS, top_words
 from norlm.files import atomic_open, read_json, write_json, write_run_record
 from norlm.layout import layout_of
 
-PARTITIONS = 32
+PARTITIONS = 32  # at least; one per shard on larger corpora
 COUNT_FORMAT = 1
 
 
@@ -52,30 +54,34 @@ def count_shards(shards: list[Path], progress: bool = True) -> tuple[Counter, Re
     return counts, stats
 
 
-def partition_of(word: str) -> int:
+def partition_of(word: str, partitions: int = PARTITIONS) -> int:
     """The partition of a word: the same in every process (crc32, not Python's salted hash)."""
-    return zlib.crc32(word.encode("utf-8")) % PARTITIONS
+    return zlib.crc32(word.encode("utf-8")) % partitions
 
 
-def _shard_key(shard: Path) -> dict:
+def partitions_for(n_shards: int) -> int:
+    return max(PARTITIONS, n_shards)
+
+
+def _shard_key(shard: Path, partitions: int) -> dict:
     st = shard.stat()
     return {"format": COUNT_FORMAT, "file": str(shard), "size": st.st_size, "mtime_ns": st.st_mtime_ns,
-            "partitions": PARTITIONS}
+            "partitions": partitions}
 
 
-def count_shard(job: tuple[str, str]) -> dict:
+def count_shard(job: tuple[str, str, int]) -> dict:
     """Worker entry point: one shard's counts, spilled by partition; its stats (reused when done)."""
-    shard, spill = Path(job[0]), Path(job[1])
+    shard, spill, n_parts = Path(job[0]), Path(job[1]), job[2]
     done = spill / "done.json"
-    key = _shard_key(shard)
+    key = _shard_key(shard, n_parts)
     if done.is_file():
         old = read_json(done)
         if old.get("key") == key:
             return old
     counts, stats = count_shards([shard], progress=False)
-    parts: list[dict] = [{} for _ in range(PARTITIONS)]
+    parts: list[dict] = [{} for _ in range(n_parts)]
     for word, n in counts.items():
-        parts[partition_of(word)][word] = n
+        parts[partition_of(word, n_parts)][word] = n
     spill.mkdir(parents=True, exist_ok=True)
     for p, part in enumerate(parts):
         with atomic_open(spill / f"{p:03d}.pkl", "wb") as fh:
@@ -136,12 +142,13 @@ def main(args: argparse.Namespace, cfg) -> int:
     if not shards:
         raise StageError(f"no corpus shards (*.txt.gz, *.txt) in {corpus}")
     spills = [_spill_dir(out, s) for s in shards]
-    mine = engines.split_indexed(list(zip(map(str, shards), map(str, spills))))
+    n_parts = partitions_for(len(shards))
+    mine = engines.split_indexed([(str(s), str(d), n_parts) for s, d in zip(shards, spills)])
     done = _pool(count_shard, [job for _, job in mine], workers, "elmo-vocab: counting")
     records = engines.allgather_ordered([(i, r) for (i, _), r in zip(mine, done)])
     size, min_count = cfg.elmo.vocab_size, cfg.elmo.min_count
     top_dir = out / "counts"
-    parts = engines.split_indexed(list(range(PARTITIONS)))
+    parts = engines.split_indexed(list(range(n_parts)))
     merged = _pool(merge_partition, [(p, [str(s) for s in spills], size, min_count, str(top_dir)) for _, p in parts],
                    workers, "elmo-vocab: merging")
     merged = engines.allgather_ordered([(i, m) for (i, _), m in zip(parts, merged)])
