@@ -195,9 +195,12 @@ def summarise(runs: list[dict]) -> dict:
                "time_slope_middle_to_largest": slope(m["cpu_s"], la["cpu_s"], mid["mb"], large["mb"]),
                "memory_slope": slope(s["peak_rss_mb"], la["peak_rss_mb"], small["mb"], large["mb"]),
                "peak_large_over_middle": round(la["peak_rss_mb"] / m["peak_rss_mb"], 2)}
-        two = [r for r in runs if r["workers"] == 2 and r["mb"] == large["mb"]]
-        if two:
-            row["speedup_2_workers"] = round(la["wall_s"] / two[0]["stages"][stage]["wall_s"], 2)
+        two = sorted((r for r in runs if r["workers"] == 2), key=lambda r: r["mb"])
+        if two:  # at the largest size run with 2 workers too
+            one = next(r for r in ones if r["mb"] == two[-1]["mb"])["stages"][stage]
+            row["speedup_2_workers"] = round(one["wall_s"] / two[-1]["stages"][stage]["wall_s"], 2)
+            row["cpu_2_workers_over_1"] = round(two[-1]["stages"][stage]["cpu_s"] / one["cpu_s"], 3)
+            row["speedup_measured_at_mb"] = two[-1]["mb"]
         out[stage] = row
     return out
 
@@ -212,10 +215,11 @@ def print_table(runs: list[dict], summary: dict) -> list[str]:
             lines.append(f"| {stage} | {r['mb']:g} | {r['workers']} | {m['wall_s']:.1f} | {m['cpu_s']:.1f} | "
                          f"{m['peak_rss_mb']:.0f} | {m['bytes_written'] / 1e6:.1f} | {basis / 1e6 / m['cpu_s']:.2f} |")
     lines += ["", "| stage | CPU-time slope smallest -> largest | middle -> largest | peak-RSS slope | "
-              "peak largest / middle | 2 workers vs 1 (wall, largest) |", "|---|---|---|---|---|---|"]
+              "peak largest / middle | 2 workers vs 1 (wall) | CPU s 2 workers / 1 |", "|---|---|---|---|---|---|---|"]
     for stage, row in summary.items():
         lines.append(f"| {stage} | {row['time_slope']} | {row['time_slope_middle_to_largest']} | "
-                     f"{row['memory_slope']} | {row['peak_large_over_middle']} | {row.get('speedup_2_workers', '-')} |")
+                     f"{row['memory_slope']} | {row['peak_large_over_middle']} | {row.get('speedup_2_workers', '-')} | "
+                     f"{row.get('cpu_2_workers_over_1', '-')} |")
     print("\n".join(lines), flush=True)
     return lines
 
