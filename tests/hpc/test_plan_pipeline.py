@@ -63,8 +63,13 @@ def test_cpu_stages_by_hand():
     if scale:  # measured at 128/20: only the dupe factor differs
         assert p1.hours == pytest.approx(PAPER_BYTES / 1e6 / rate.mb_per_cpu_s * scale / 48 / 3600)
         assert p1.disk_gb == pytest.approx(PAPER_BYTES * rate.out_bytes_per_in_byte * scale / 1e9)
-    # phase 2 (512/77, dupe 6) writes about 6/10 of phase 1: (3L+3P)/L per token is ~3.45 at both shapes
-    assert 0.5 < by["bert-data-p2"].disk_gb / p1.disk_gb < 0.7
+    # phase 2 (512/77, dupe 6): its own measured rate when the rates file has one (its padding depends
+    # on the documents' lengths), else derived from phase 1 by (3L+3P)/L per token: about 6/10 of it
+    p2, rate2 = by["bert-data-p2"], rates.get("bert-data-phase2")
+    if rate2 and (rate2.extra or {}).get("max_seq_length") == 512 and rate2.dupe_factor == 6:
+        assert p2.disk_gb == pytest.approx(PAPER_BYTES * rate2.out_bytes_per_in_byte / 1e9)
+    else:
+        assert 0.5 < p2.disk_gb / p1.disk_gb < 0.7
     assert "stanza" in " ".join(by["corpus"].notes)  # rates measured with punkt: said so
 
 
