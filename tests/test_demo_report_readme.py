@@ -81,3 +81,19 @@ def test_write_replaces_only_the_block(tmp_path):
     readme.write_text("no markers\n", encoding="utf-8")
     with pytest.raises(StageError, match="no demo results markers"):
         write_readme(REPORT, readme)
+
+
+def test_publish_copies_the_run_into_the_reference_folder(tmp_path):
+    from norlm.demo_report import publish
+    from tests.test_demo_report_figures import make_demo_shaped_work
+
+    lay = make_demo_shaped_work(tmp_path / "work")
+    lay.timings.write_text("corpus\traw text\t2.0\n", encoding="utf-8")
+    out = tmp_path / "work" / "demo"
+    out.mkdir()
+    (out / "report.md").write_text("# NorLM demo report\n", encoding="utf-8")
+    (out / "finetuning_pos.png").write_bytes(b"\x89PNG")
+    written = publish(lay, out, tmp_path / "logs")
+    assert sorted(p.name for p in written) == ["bert_phase1_dllog.json", "bert_phase2_dllog.json",
+                                               "finetuning_pos.png", "report.md", "timings.tsv"]
+    assert (tmp_path / "logs" / "bert_phase1_dllog.json").read_bytes() == lay.bert_dllog(1).read_bytes()
