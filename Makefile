@@ -36,7 +36,7 @@ export TF_CPP_MIN_LOG_LEVEL ?= 2
 export OMPI_ALLOW_RUN_AS_ROOT ?= 1
 export OMPI_ALLOW_RUN_AS_ROOT_CONFIRM ?= 1
 
-.PHONY: help setup lint test test-fast test-tf demo info data-verify corpus vocab bert-data bert-train bert-export \
+.PHONY: help setup lint test test-fast test-tf test-route demo info data-verify corpus vocab bert-data bert-train bert-export \
         elmo-vocab elmo-train elmo-export elmo evaluate report bench modules container sbatch submit submit-all clean
 
 help: ## this list
@@ -87,6 +87,10 @@ CORE_TESTS ?= tests/bert/test_model.py tests/bert/train/test_lamb.py tests/bert/
 test-tf: ## build .venv-tf$(TF) (Python 3.12, tensorflow-cpu $(TF).x, no Horovod) and run the core suite there
 	@TF=$(TF) scripts/setup-tf.sh
 	.venv-tf$(TF)/bin/python -m pytest $(CORE_TESTS) -m "not horovod" -k "not hf_pytorch and not converter_walk and not walk_crashes" $(PYTEST_ARGS)
+
+ROUTE ?= lumi
+test-route: ## build ROUTE's venv (requirements/routes/ROUTE.txt: lumi, olivia, roihu, saga-easybuild) and run its tests
+	@ROUTE=$(ROUTE) ROUTE_TESTS="$(ROUTE_TESTS)" PYTEST_ARGS="$(PYTEST_ARGS)" scripts/test-route.sh
 
 info: $(SETUP) ## versions, hardware and the config in effect
 	$(NORLM) info --config $(CFG) $(ARGS)

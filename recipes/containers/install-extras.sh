@@ -1,6 +1,6 @@
 #!/bin/bash
 # Run by %post of recipes/containers/*.def: add the packages of extras.txt to the image's Python and
-# nothing else.  The image's TensorFlow (its CUDA or ROCm build), numpy, Keras and Horovod are held
+# nothing else.  The image's TensorFlow (its CUDA or ROCm build), numpy, h5py, Keras and Horovod are held
 # at their installed versions with a pip constraint, so pip fails instead of replacing them.  On
 # Python 3.10 (LUMI's ROCm image) extras.txt's markers pick the pins that exist there, and tomli, which
 # norlm.compat reads TOML with.  The same command, dry-run, is tests/routes/test_route_env.py's.
@@ -11,7 +11,7 @@ extras=${2:?usage: install-extras.sh PYTHON EXTRAS}
 keep=$(dirname "$extras")/image-keeps.txt
 "$py" - > "$keep" <<'PY'
 import importlib.metadata as md
-for name in ("tensorflow", "tensorflow-rocm", "numpy", "keras", "horovod"):
+for name in ("tensorflow", "tensorflow-rocm", "numpy", "h5py", "keras", "horovod"):
     try:
         print(f"{name}=={md.version(name)}")
     except md.PackageNotFoundError:

@@ -63,7 +63,7 @@ def test_extras_are_the_runtime_deps_the_images_lack(python):
     mpi4py = re.search(r"^MPI4PY_VERSION=(\S+)", setup_sh, re.M).group(1)
     assert extras.pop("mpi4py") == f"=={mpi4py}"  # built by make setup, not a pyproject dependency
     provided = set(deps) - set(extras)
-    assert provided == {"numpy"}  # with TensorFlow, from the image or site module
+    assert provided == {"numpy", "h5py"}  # with TensorFlow (which needs both), from the image or site module
     assert extras == {name: pin for name, pin in deps.items() if name not in provided}
     assert ("tomli" in extras) == (python < (3, 11))  # tomllib's parser on Python 3.10 (norlm.compat)
     if python >= (3, 11):
@@ -91,7 +91,7 @@ def test_every_container_profile_has_a_definition_installing_the_extras():
 def test_install_script_keeps_the_image_stack():
     script = (CONTAINERS / "install-extras.sh").read_text()
     assert subprocess.run(["bash", "-n", str(CONTAINERS / "install-extras.sh")]).returncode == 0
-    assert 'for name in ("tensorflow", "tensorflow-rocm", "numpy", "keras", "horovod"):' in script
+    assert 'for name in ("tensorflow", "tensorflow-rocm", "numpy", "h5py", "keras", "horovod"):' in script
     assert '-m pip install --no-cache-dir --constraint "$keep" --requirement "$extras"' in script
     # no tomllib shim any more: the package reads TOML through norlm.compat, the one place
     assert "tomllib" not in script
