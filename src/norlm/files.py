@@ -100,6 +100,18 @@ def sha256_file(path: str | os.PathLike, chunk: int = 1 << 20) -> str:
     return h.hexdigest()
 
 
+def recorded_file_problem(path: Path, entry: dict, record: str, full: bool = False) -> str | None:
+    """How a file differs from the bytes (and, with `full`, the sha256) its record lists; None if it matches.
+    `record` names the record in the message ("the manifest", a stats.json path)."""
+    size = path.stat().st_size
+    if size != entry["bytes"]:
+        cut = "truncated: an interrupted copy or a full quota?" if size < entry["bytes"] else "grown"
+        return f"{path}: {size:,} bytes, {record} says {entry['bytes']:,} ({cut})"
+    if full and entry.get("sha256") and sha256_file(path) != entry["sha256"]:
+        return f"{path}: sha256 differs from {record} (damaged in place)"
+    return None
+
+
 def versions() -> dict[str, str]:
     """Versions of the interpreter and of the libraries already imported (no new heavy imports)."""
     out = {"python": platform.python_version(), "platform": platform.platform()}

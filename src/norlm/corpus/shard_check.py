@@ -42,7 +42,7 @@ def recorded_shards(stats_path: Path) -> dict[str, dict]:
 
 def shard_problems(shards: list[Path], full: bool = False) -> list[str]:
     """What is wrong with shards against the stats.json of their folder; [] when there is no record."""
-    from norlm.files import sha256_file
+    from norlm.files import recorded_file_problem
 
     problems = []
     by_folder: dict[Path, dict[str, dict]] = {}
@@ -53,12 +53,9 @@ def shard_problems(shards: list[Path], full: bool = False) -> list[str]:
         entry = by_folder[stats_path].get(path.name)
         if entry is None or "bytes" not in entry:
             continue  # a folder of shards the corpus stage did not write (or an older record)
-        size = path.stat().st_size
-        if size != entry["bytes"]:
-            cut = "truncated: an interrupted copy or a full quota?" if size < entry["bytes"] else "grown"
-            problems.append(f"{path}: {size:,} bytes, {stats_path} says {entry['bytes']:,} ({cut})")
-        elif full and entry.get("sha256") and sha256_file(path) != entry["sha256"]:
-            problems.append(f"{path}: sha256 differs from {stats_path} (damaged in place)")
+        problem = recorded_file_problem(path, entry, str(stats_path), full)
+        if problem:
+            problems.append(problem)
     for stats_path, entries in by_folder.items():
         present = {p.name for p in shards if p.parent / "stats.json" == stats_path}
         problems += [f"{stats_path.parent / name}: listed in {stats_path} but missing"

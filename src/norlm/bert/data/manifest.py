@@ -167,7 +167,7 @@ def file_problems(manifest: PretrainingManifest, folder: str | Path, files: list
     The default check is one stat per file (a truncated copy or a write cut by a full quota changes
     the size); `full` also hashes every byte (about 2 s per GB per core), for damage that keeps the size.
     """
-    from norlm.files import sha256_file
+    from norlm.files import recorded_file_problem
 
     listed = {e["name"]: e for e in manifest.files}
     if not listed:
@@ -181,12 +181,9 @@ def file_problems(manifest: PretrainingManifest, folder: str | Path, files: list
         path = folder / name
         if not path.is_file() or "bytes" not in entry:
             continue
-        size = path.stat().st_size
-        if size != entry["bytes"]:
-            cut = "truncated: an interrupted copy or a full quota?" if size < entry["bytes"] else "grown"
-            problems.append(f"{path}: {size:,} bytes, the manifest says {entry['bytes']:,} ({cut})")
-        elif full and entry.get("sha256") and sha256_file(path) != entry["sha256"]:
-            problems.append(f"{path}: sha256 differs from the manifest's (damaged in place)")
+        problem = recorded_file_problem(path, entry, "the manifest", full)
+        if problem:
+            problems.append(problem)
     return problems
 
 
