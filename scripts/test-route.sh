@@ -10,6 +10,7 @@
 # ROUTE_TESTS=... replaces the list (a CI subset); PYTEST_ARGS are passed on.
 set -euo pipefail
 export TF_CPP_MIN_LOG_LEVEL=${TF_CPP_MIN_LOG_LEVEL:-2}
+export NORLM_SMOKE_TIMEOUT=${NORLM_SMOKE_TIMEOUT:-2400}  # the smoke chain on 2 cores shared with other work
 cd "$(dirname "$0")/.."
 ROUTE=${ROUTE:?set ROUTE (lumi, olivia, roihu, saga-easybuild)}
 VENV=$(scripts/setup-route.sh | tail -1)

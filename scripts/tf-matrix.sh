@@ -8,6 +8,7 @@
 #   scripts/tf-matrix.sh 2.19 2.22rc0     some
 set -uo pipefail
 export TF_CPP_MIN_LOG_LEVEL=${TF_CPP_MIN_LOG_LEVEL:-2}
+export NORLM_SMOKE_TIMEOUT=${NORLM_SMOKE_TIMEOUT:-2400}  # the smoke chain on 2 cores shared with other work
 cd "$(dirname "$0")/.."
 LINES=${*:-2.16 2.17 2.18 2.19 2.20 2.21 2.22rc0}
 MW=tests/multiworker
