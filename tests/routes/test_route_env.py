@@ -20,7 +20,12 @@ EXTRAS = REPO / "recipes" / "containers" / "extras.txt"
 
 
 def installed() -> dict[str, str]:
-    return {route_lock.canonical(d.metadata["Name"]): d.version for d in md.distributions()}
+    """name -> version, the first on sys.path as imports see it (setuptools, once imported, appends its
+    vendored packaging/platformdirs/tomli after site-packages)."""
+    found: dict[str, str] = {}
+    for dist in md.distributions():
+        found.setdefault(route_lock.canonical(dist.metadata["Name"]), dist.version)
+    return found
 
 
 def test_python_is_the_routes():
