@@ -224,10 +224,17 @@ def print_table(runs: list[dict], summary: dict) -> list[str]:
     return lines
 
 
+def _per_tenfold(ratio: float, mid_mb: float, large_mb: float) -> str:
+    """Peak-RSS growth per 10x input (what `norlm plan` extrapolates with), from the middle to the largest."""
+    per_ten = ratio ** (1 / math.log10(large_mb / mid_mb)) if large_mb > mid_mb else 1.0
+    return f"{per_ten:.2f}x for 10x input ({ratio}x from {mid_mb:g} to {large_mb:g} MB)"
+
+
 def rates(runs: list[dict], summary: dict, ctrl: dict, segmentation: dict | None = None) -> dict:
     """The rates file: the largest 1-worker run's per-core rates, with their basis and the slopes."""
     large = max((r for r in runs if r["workers"] == 1), key=lambda r: r["mb"])
     sizes = sorted({r["mb"] for r in runs})
+    mid_mb = sorted(r["mb"] for r in runs if r["workers"] == 1)[len(sizes) // 2]
     basis = f"measured here at {large['mb']:g} MB of text (1/{PAPER_MB / large['mb']:.0f} of the paper's 12 GB)"
     stages = {}
     for stage in STAGES:
@@ -235,8 +242,8 @@ def rates(runs: list[dict], summary: dict, ctrl: dict, segmentation: dict | None
         text = large["text_bytes"] if stage == "corpus" else large["corpus_text_bytes"]
         row = {"mb_per_cpu_s": round(text / 1e6 / m["cpu_s"], 3), "peak_rss_mb": m["peak_rss_mb"],
                "out_bytes_per_in_byte": round(m["bytes_written"] / text, 3), "basis": basis,
-               "memory_grows": f"{summary[stage]['peak_large_over_middle']}x for 10x input (peak RSS from "
-                               f"{sizes[len(sizes) // 2]:g} to {large['mb']:g} MB)", **summary[stage]}
+               "memory_grows": _per_tenfold(summary[stage]["peak_large_over_middle"], mid_mb, large["mb"]),
+               **summary[stage]}
         if stage.startswith("bert-data"):
             seq, pred, dupe = PHASES[int(stage[-1])]
             row.update(dupe_factor=dupe, max_seq_length=seq, max_predictions_per_seq=pred,
