@@ -62,7 +62,8 @@ def tally(junit: Path) -> dict[str, list[int]]:
 
 
 def version(dist: str) -> str:
-    for name in (dist, dist.replace("-cpu", "_cpu")):
+    """The installed version; TF release candidates depend on keras-nightly instead of keras."""
+    for name in (dist, dist.replace("-cpu", "_cpu"), f"{dist}-nightly"):
         try:
             return md.version(name)
         except md.PackageNotFoundError:
