@@ -10,6 +10,7 @@ import pytest
 from norlm.config import load_config
 from norlm.hpc.estimate import PAPER_BYTES
 from norlm.hpc.feed import Feed
+from norlm.hpc.cpu_cost import SENTENCES_PER_BYTE, segmenter_cost
 from norlm.hpc.plan import feeds, plan
 from norlm.hpc.plan_format import CLUSTERS, totals
 from norlm.hpc.profile import load_profile
@@ -46,12 +47,24 @@ def test_every_stage_estimated_with_its_basis(name, cluster):
     assert max(p.hours for p in plans) < t.critical_hours <= sum(p.hours for p in plans) + 1e-9
 
 
+def test_stanza_cost_from_the_measured_sentence_rates():
+    rate = load_rates()["corpus"]
+    rows = rate.extra["segmentation"]["rows"]
+    stanza, punkt = rows["stanza (trained here)"]["sentences_per_cpu_s"], rows["punkt (baseline)"]["sentences_per_cpu_s"]
+    seconds, _ = segmenter_cost(rate, "stanza", 12e9)
+    assert seconds == pytest.approx(12e9 * SENTENCES_PER_BYTE * (1 / stanza - 1 / punkt))
+    assert 202e6 < 12e9 * SENTENCES_PER_BYTE < 203e6  # the paper's 202.8 M sentences
+    assert segmenter_cost(rate, "punkt", 12e9)[0] == 0.0
+
+
 def test_cpu_stages_by_hand():
     cfg, _, plans = _plans("norbert1", "saga")
     rates, by = load_rates(), {p.label: p for p in plans}
     # corpus: 20 ranks x 1 worker each on one node; 12 GB of text at the measured MB per CPU-second
     corpus = by["corpus"]
-    assert corpus.hours == pytest.approx(PAPER_BYTES / 1e6 / rates["corpus"].mb_per_cpu_s / 20 / 3600)
+    stanza_s, note = segmenter_cost(rates["corpus"], cfg.corpus.segmenter, PAPER_BYTES)
+    assert cfg.corpus.segmenter == "stanza" and stanza_s > 0 and note.startswith("stanza segmentation adds")
+    assert corpus.hours == pytest.approx((PAPER_BYTES / 1e6 / rates["corpus"].mb_per_cpu_s + stanza_s) / 20 / 3600)
     assert corpus.core_hours == pytest.approx(corpus.hours * 20 * 2)  # 20 tasks x 2 CPUs allocated
     assert corpus.disk_gb == pytest.approx(PAPER_BYTES * rates["corpus"].out_bytes_per_in_byte / 1e9)
     assert corpus.nodes_to_fit == 1 and by["bert-train-p1"].nodes_to_fit == 4  # 265 h: 4 nodes fit 14 days
@@ -70,7 +83,7 @@ def test_cpu_stages_by_hand():
         assert p2.disk_gb == pytest.approx(PAPER_BYTES * rate2.out_bytes_per_in_byte / 1e9)
     else:
         assert 0.5 < p2.disk_gb / p1.disk_gb < 0.7
-    assert "stanza" in " ".join(by["corpus"].notes)  # rates measured with punkt: said so
+    assert note in by["corpus"].notes  # rates measured with punkt: Stanza's measured cost added and said so
 
 
 @pytest.mark.parametrize("cluster", CLUSTERS)

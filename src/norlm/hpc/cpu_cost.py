@@ -17,6 +17,8 @@ from norlm.hpc.estimate import Corpus, StagePlan, chain_note, jobs_needed
 from norlm.hpc.jobs import Job
 from norlm.scale_rates import RATES_FILE, StageRate
 
+# the paper's corpus: 202,802,665 sentences in about 12 GB of text (scale spec section 1)
+SENTENCES_PER_BYTE = 202_802_665 / 12e9
 DEMO_SHAPE = {1: (128, 20), 2: (256, 40)}  # configs/demo.toml, the settings the rates file was measured at
 
 
@@ -63,6 +65,24 @@ def peak_gb(rate: StageRate, input_bytes: float, measured_mb: float) -> float:
     return rate.peak_rss_mb * grow / 1e3
 
 
+def segmenter_cost(rate: StageRate, segmenter: str, text_bytes: float) -> tuple[float, str]:
+    """CPU seconds the config's segmenter adds over the one the corpus rate was measured with, from the
+    segmenters' sentences per CPU second measured side by side (bench/stanza_segmenter.py)."""
+    extra = rate.extra or {}
+    measured_with = extra.get("segmenter", "punkt")
+    if segmenter == measured_with:
+        return 0.0, f"segmenter {segmenter}, as measured"
+    rows = (extra.get("segmentation") or {}).get("rows", {})
+    speed = {name.split()[0]: row.get("sentences_per_cpu_s", 0.0) for name, row in rows.items()}
+    if not speed.get(segmenter) or not speed.get(measured_with):
+        return 0.0, (f"rate measured with the {measured_with} segmenter; this config uses {segmenter} "
+                     "(not measured: expect it slower)")
+    sentences = text_bytes * SENTENCES_PER_BYTE
+    seconds = sentences * (1 / speed[segmenter] - 1 / speed[measured_with])
+    return seconds, (f"{segmenter} segmentation adds {seconds / 3600:,.0f} core-hours ({speed[segmenter]:,.0f} "
+                     f"against {speed[measured_with]:,.0f} sentences/CPU-s measured here, the paper's sentences per byte)")
+
+
 def cpu_stage(job: Job, rates: dict[str, StageRate], cfg: Any, corpus: Corpus, measured_mb: float) -> StagePlan:
     """The estimate of corpus, vocab, bert-data (a phase) or elmo-vocab on `job`'s workers."""
     if job.stage == "bert-data":
@@ -82,10 +102,11 @@ def cpu_stage(job: Job, rates: dict[str, StageRate], cfg: Any, corpus: Corpus, m
         notes.append(f"over its time limit {job.time}: {need} node(s) of {job.tasks_per_node} ranks would fit")
     elif jobs > 1:
         notes.append(f"one process, over its time limit {job.time}: raise [hpc.{job.stage.replace('-', '_')}] time")
-    measured_with = (rate.extra or {}).get("segmenter", "punkt")
-    if job.stage == "corpus" and cfg.corpus.segmenter != measured_with:
-        notes.append(f"rate measured with the {measured_with} segmenter; this config uses {cfg.corpus.segmenter} "
-                     "(not measured: expect it slower)")
+    if job.stage == "corpus":
+        extra_s, note = segmenter_cost(rate, cfg.corpus.segmenter, corpus.bytes)
+        hours += extra_s / n / 3600
+        jobs = jobs_needed(job, hours)
+        notes.append(note)
     have = job.mem_per_cpu_gb * job.cpus_per_task
     if mem > have:
         notes.append(f"peak memory {mem:,.1f} GB per worker over the {have} GB the job gives each")
