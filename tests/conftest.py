@@ -66,3 +66,12 @@ def repo() -> Path:
 @pytest.fixture
 def data_dir() -> Path:
     return DATA
+
+
+@pytest.fixture(autouse=True)
+def _no_stage_name_between_tests(monkeypatch):
+    """A test that runs `norlm.cli.main` in-process sets the stage name warnings carry; each test starts
+    without one, so a warning's prefix does not depend on which test ran before."""
+    from norlm import errors
+
+    monkeypatch.setattr(errors, "CURRENT_STAGE", "")
