@@ -14,6 +14,10 @@ export NORLM_SMOKE_TIMEOUT=${NORLM_SMOKE_TIMEOUT:-2400}  # the smoke chain on 2 
 cd "$(dirname "$0")/.."
 ROUTE=${ROUTE:?set ROUTE (lumi, olivia, roihu, saga-easybuild)}
 VENV=$(scripts/setup-route.sh | tail -1)
+# setup-route.sh built (or found) this venv for exactly this lock; the Makefile's own set-up stamp in it
+# must not look older than a fresh checkout's lock.txt, or the smoke chain's `make` would install the
+# dev stack into the route's venv
+touch "$VENV/.norlm-setup"
 ENGINE=$(sed -n 's/^#@ engine //p' "requirements/routes/$ROUTE.txt")
 
 MW=tests/multiworker
