@@ -123,6 +123,8 @@ def check_records(bert_cfg, data: TrainingInput, config_path: Path, limit: int =
     import numpy as np
     import tensorflow as tf
 
+    from norlm.bert.train.input import data_loss_text
+
     seq, pred = data.max_seq_length, data.max_predictions_per_seq
     if seq > bert_cfg.max_position_embeddings:
         raise StageError(f"max_seq_length {seq} exceeds max_position_embeddings "
@@ -142,8 +144,8 @@ def check_records(bert_cfg, data: TrainingInput, config_path: Path, limit: int =
                     max_id = max(max_id, int(np.max(feats[name].int64_list.value, initial=0)))
                 count += 1
         except tf.errors.DataLossError as exc:
-            what = exc.message.split("}}")[-1].split("[Op:")[0].strip()
-            raise StageError(f"{path}: damaged TFRecord ({what}); rebuild it with `norlm bert-data`") from None
+            raise StageError(f"{path}: damaged TFRecord ({data_loss_text(exc)}); rebuild it with `norlm bert-data`"
+                             ) from None
         if count >= limit:
             break
     if count == 0:

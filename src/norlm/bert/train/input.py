@@ -143,6 +143,11 @@ def damaged_at(path: str, offset: int) -> bool:
     return False
 
 
+def data_loss_text(exc) -> str:
+    """What a DataLossError says, without TensorFlow's op name and node decorations."""
+    return exc.message.split("}}")[-1].split("[Op:")[0].strip()
+
+
 def damaged_file(files: Sequence[str], message: str) -> str | None:
     """The file a DataLossError came from (TensorFlow names only the offset), else None."""
     import re
@@ -171,7 +176,7 @@ def guard_data_loss(batches, files: Sequence[str], last_checkpoint):
         except StopIteration:
             return
         except tf.errors.DataLossError as exc:
-            what = exc.message.split("}}")[-1].split("[Op:")[0].strip()
+            what = data_loss_text(exc)
             where = damaged_file(files, exc.message) or f"one of {', '.join(files[:4])}{' ...' if len(files) > 4 else ''}"
             raise StageError(f"{where}: damaged TFRecord ({what}); stopping without saving; last good "
                              f"checkpoint: {last_checkpoint() or 'none'}; rebuild the file with `norlm bert-data`"
