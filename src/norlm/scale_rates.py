@@ -55,3 +55,8 @@ def load_rates(path: Path | str = RATES_FILE) -> dict[str, StageRate]:
 
 def rate_of(stage: str, path: Path | str = RATES_FILE) -> StageRate | None:
     return load_rates(path).get(stage)
+
+
+def measured_input_mb(path: Path | str = RATES_FILE) -> float:
+    """The input size (MB of text) the rates were measured at; 0 when the file does not say."""
+    return float(json.loads(Path(path).read_text(encoding="utf-8")).get("input_mb", 0) or 0)

@@ -56,10 +56,10 @@ def stages_of(cfg: Any) -> list[tuple[str, int | None]]:
 
 def plan(cfg: Any, profile: ClusterProfile, measured: LogRun | None = None, corpus_gb: float = 0.0) -> list[StagePlan]:
     from norlm.hpc import cpu_cost, post_cost, train_cost
-    from norlm.scale_rates import RATES_FILE, load_rates
+    from norlm.scale_rates import load_rates, measured_input_mb
 
     rates = load_rates()
-    measured_mb = float(json.loads(Path(RATES_FILE).read_text(encoding="utf-8")).get("input_mb", 0) or 0)
+    measured_mb = measured_input_mb()
     corpus = corpus_size(cfg, corpus_gb)
     plans = []
     for stage, phase in stages_of(cfg):
