@@ -22,8 +22,8 @@ from __future__ import annotations
 
 import argparse
 import bz2
+import ctypes
 import gzip
-import io
 import json
 import multiprocessing
 import sys
@@ -36,7 +36,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from synth_corpus_model import Model, draw_words, fit, render, sample  # noqa: E402
+from synth_corpus_model import Model, draw_words, fit, render, runs, sample  # noqa: E402
 
 DUP_SENTENCE_RATE = 0.02
 NEAR_DOC_RATE = 0.01
@@ -78,20 +78,31 @@ def _sentences(model: Model, rng: np.random.Generator, n: int, space: int, token
     comma = rng.random(total) < model.comma_rate
     comma[last] = False
     end_kind = np.searchsorted(np.cumsum(model.end_share), rng.random(n), side="right").clip(0, 2)
-    cols = np.full((total, 7), -1, np.int64)
-    cols[:, 0] = space
-    cols[first, 0] = -1
-    cols[:, 1], cols[:, 2] = word, suffix
-    if tokenized:
-        cols[comma, 3] = space
-        cols[last, 5] = space
-    cols[comma, 4] = model.piece(",")
-    cols[last, 6] = model.piece(".") + end_kind
-    flat = cols.reshape(-1)
-    pieces = flat[flat >= 0]
-    per_word = (cols >= 0).sum(axis=1)
-    n_pieces = np.add.reduceat(per_word, first)
-    return pieces, np.cumsum(n_pieces) - n_pieces, n_pieces, lengths
+    # each word's pieces, in order: [space unless first] word [syllable] [space if tokenized, comma]
+    # and, ending a sentence, [space if tokenized] end mark
+    inner = np.ones(total, bool)
+    inner[first] = False
+    has_suffix = suffix >= 0
+    per_word = inner.astype(np.int32) + 1 + has_suffix + comma * (1 + tokenized)
+    per_word[last] += 1 + tokenized
+    end = np.cumsum(per_word, dtype=np.int64)
+    pos = end - per_word
+    pieces = np.empty(int(end[-1]) if total else 0, np.int32)
+    pieces[pos[inner]] = space
+    pos += inner
+    pieces[pos] = word
+    pos += 1
+    pieces[pos[has_suffix]] = suffix[has_suffix]
+    pos += has_suffix
+    marks = ((np.flatnonzero(comma), model.piece(",")), (last, model.piece(".") + end_kind))
+    for at, mark in marks:
+        if tokenized:
+            pieces[pos[at]] = space
+            pos[at] += 1
+        pieces[pos[at]] = mark
+        pos[at] += 1
+    start = end[first] - per_word[first]
+    return pieces, start, end[last] - start, lengths
 
 
 def _doc_lengths(model: Model, rng: np.random.Generator, n_sent: int) -> np.ndarray:
@@ -152,28 +163,23 @@ def make_chunk(model: Model, rng: np.random.Generator, target_bytes: int, fmt: d
         count = np.concatenate([count, [len(s) for s in extra]])
         words = np.concatenate([words, [words[0]] * len(extra)])
         pieces = np.concatenate([pieces, *extra])
-    docs = _lay_out(model, rng, pieces, start, count, refs, fmt)
-    return Chunk(docs, sum(len(r) for r in refs), int(sum(words[r].sum() for r in refs)), n_exact,
-                 int((copy_of >= 0).sum()), near_copy)
-
-
-def _lay_out(model, rng, pieces, start, count, refs, fmt) -> list[bytes]:
-    """Render documents: separators after each sentence (in paragraph, paragraph end, document end)."""
     flat = np.concatenate(refs)
-    n_docs = len(refs)
-    ends = np.cumsum([len(r) for r in refs]) - 1
+    docs = _lay_out(model, rng, pieces, start, count, flat, np.cumsum([len(r) for r in refs]) - 1, fmt)
+    return Chunk(docs, len(flat), int(words[flat].sum()), n_exact, int((copy_of >= 0).sum()), near_copy)
+
+
+def _lay_out(model, rng, pieces, start, count, flat, ends, fmt) -> list[bytes]:
+    """Render documents (sentences `flat`, the last of each document at `ends`): separators after each
+    sentence (in paragraph, paragraph end, document end)."""
     sep = np.where(rng.random(flat.size) < PARAGRAPH_BREAK, model.piece(fmt["para"]), model.piece(fmt["within"]))
     sep[ends] = model.piece(fmt["doc"])
     lens = count[flat] + 1
-    out_start = np.cumsum(lens) - lens
-    idx = np.arange(int(lens.sum()), dtype=np.int64) + np.repeat(start[flat] - out_start, lens)
-    seq = np.append(pieces, 0)[idx]  # the slot after a sentence's last piece: its separator
-    seq[out_start + lens - 1] = sep
+    seq = np.append(pieces, 0)[runs(start[flat], lens)]  # the slot after a sentence's last piece: its separator
+    seq_end = np.cumsum(lens)
+    seq[seq_end - 1] = sep
     blob = render(model, seq)
-    byte_len = np.add.reduceat(model.piece_len[seq], out_start)
-    doc_end = np.cumsum(byte_len)[ends]
-    bounds = np.concatenate([[0], doc_end])
-    return [blob[bounds[i]:bounds[i + 1]] for i in range(n_docs)]
+    bounds = [0, *np.cumsum(model.piece_len[seq])[seq_end[ends] - 1].tolist()]
+    return [blob[a:b] for a, b in zip(bounds, bounds[1:])]
 
 
 FORMATS = {  # separator pieces and spacing of each kind
@@ -244,14 +250,30 @@ def _write_wiki(path: Path, lang: str, docs: list[bytes], n: int) -> None:
     path.write_bytes(b"".join(streams))
 
 
+# A ustar member header as tarfile writes it for a regular file (mode 0644, ids, times and owner
+# names zero or empty), split around its name, size and checksum fields.
+_TAR_MID = b"0000644\0" + b"0000000\0" * 2
+_TAR_TAIL = b"0" + b"\0" * 100 + b"ustar\x0000" + b"\0" * (32 + 32 + 8 + 8 + 155 + 12)
+_TAR_ZERO_TIME = b"%011o\0" % 0
+_TAR_SUM = sum(_TAR_MID) + sum(_TAR_ZERO_TIME) + sum(b" " * 8) + sum(_TAR_TAIL)  # + name and size: the checksum
+
+
+def _tar_member(name: bytes, data: bytes) -> bytes:
+    """Header, data and padding of one member (what tarfile.addfile writes, built without TarInfo)."""
+    size = b"%011o\0" % len(data)
+    check = _TAR_SUM + sum(name) + sum(size)
+    head = name.ljust(100, b"\0") + _TAR_MID + size + _TAR_ZERO_TIME + b"%06o\0 " % check + _TAR_TAIL
+    return head + data + b"\0" * (-len(data) % tarfile.BLOCKSIZE)
+
+
 def _write_tar(path: Path, docs: list[bytes], n: int) -> None:
-    with open(path, "wb") as raw, gzip.GzipFile(filename="", mode="wb", fileobj=raw, compresslevel=1, mtime=0) as gz, \
-            tarfile.open(fileobj=gz, mode="w") as tar:
-        for i, d in enumerate(docs):
-            data = _xml_article(d, n + i)
-            info = tarfile.TarInfo(f"synth/{(n + i) // 1000:06d}/{n + i}.xml")
-            info.size, info.mtime = len(data), 0
-            tar.addfile(info, io.BytesIO(data))
+    """A .tar.gz of one XML article per member (a plain tar stream, gzip level 1)."""
+    tar = [_tar_member(b"synth/%06d/%d.xml" % ((n + i) // 1000, n + i), _xml_article(d, n + i))
+           for i, d in enumerate(docs)]
+    size = sum(map(len, tar)) + 2 * tarfile.BLOCKSIZE  # two zero blocks end the archive ...
+    tar.append(b"\0" * (2 * tarfile.BLOCKSIZE + -size % tarfile.RECORDSIZE))  # ... padded to a whole record
+    with open(path, "wb") as raw, gzip.GzipFile(filename="", mode="wb", fileobj=raw, compresslevel=1, mtime=0) as gz:
+        gz.write(b"".join(tar))
 
 
 SUFFIX = {"wikipedia": ".xml.bz2", "nak-tokens": ".txt", "nak-text": ".txt", "nak-xml": ".tar.gz", "plain": ".txt"}
@@ -262,6 +284,10 @@ _MODEL: Model | None = None  # the fitted model, inherited by forked workers
 
 def _write_job(job: tuple) -> dict:
     return write_file(_MODEL, *job)
+
+
+def _indexed_job(job: tuple) -> tuple[int, dict]:
+    return job[0], _write_job(job[1])
 
 
 def generate(out: Path, mb: float, seed: int = 1, mix: str = "paper", file_mb: float = 4.0, workers: int = 1) -> dict:
@@ -281,9 +307,12 @@ def generate(out: Path, mb: float, seed: int = 1, mix: str = "paper", file_mb: f
                                 file_no)))
     global _MODEL
     _MODEL = model
-    if workers > 1:
+    if workers > 1:  # one file per task, the largest first (a big Wikipedia dump last would run alone)
+        order = sorted(range(len(jobs)), key=lambda i: -jobs[i][1][3])
+        done = [{}] * len(jobs)
         with multiprocessing.get_context("fork").Pool(workers) as pool:
-            done = pool.map(_write_job, [j for _, j in jobs])
+            for i, d in pool.imap_unordered(_indexed_job, [(i, jobs[i][1]) for i in order], chunksize=1):
+                done[i] = d
     else:
         done = [_write_job(j) for _, j in jobs]
     for name, (kind, lang, _) in MIXES[mix].items():
@@ -308,6 +337,19 @@ def _cpu() -> float:
     return t.user + t.system + t.children_user + t.children_system
 
 
+def _keep_freed_memory() -> None:
+    """Let glibc's malloc reuse freed memory instead of returning it to the system: each chunk's arrays
+    (tens of MB) would otherwise be fresh pages, and faulting them in cost ~15 % of the run.  Only the
+    command line sets this (it lasts for the process); elsewhere, or off glibc, nothing changes."""
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        libc.mallopt(-3, 32 << 20)  # M_MMAP_THRESHOLD: heap, not mmap, up to glibc's maximum (32 MB)
+        libc.mallopt(-1, 1 << 30)  # M_TRIM_THRESHOLD: keep up to 1 GB of free heap
+        libc.mallopt(-2, 64 << 20)  # M_TOP_PAD: grow the heap in steps of 64 MB
+    except (OSError, AttributeError):
+        pass
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("out", type=Path)
@@ -317,6 +359,7 @@ def main(argv=None) -> int:
     ap.add_argument("--file-mb", type=float, default=4.0, help="MB of text per input file (NAK, plain)")
     ap.add_argument("--workers", type=int, default=1, help="processes writing files (output does not change)")
     args = ap.parse_args(argv)
+    _keep_freed_memory()
     t0, c0 = time.perf_counter(), _cpu()
     truth = generate(args.out, args.mb, args.seed, args.mix, args.file_mb, args.workers)
     secs, cpu = time.perf_counter() - t0, _cpu() - c0
