@@ -4,22 +4,21 @@ Each unit's result is written to `parts/<source>/<NNNNNN>.{txt.gz,lines.npy,docs
 last = done): its documents (one sentence per line, blank line between documents), the dedup keys
 of its sentences and of its documents' MinHash bands (sorted by key, so a dedup bucket reads only
 its slice through a memory map), and its counts.  A part whose fingerprint still matches is reused,
-so a run killed in step 1 redoes only the units without a finished part.  Memory per worker is
-bounded by one unit: 16 bytes per sentence for its keys, plus the reader's own buffers.
+so a run killed in step 1 redoes only the units without a finished part.  Memory per worker does
+not grow with the unit: its keys are sorted on disk in runs of at most corpus.dedup_max_entries
+(`key_runs.SortedKeyFile`), and readers stream their files.
 """
 from __future__ import annotations
 
 import hashlib
 import json
 import os
-from array import array
 from collections import Counter
 from dataclasses import asdict
 from pathlib import Path
 
-import numpy as np
-
-from norlm.corpus.dedup import MinHasher, key64, save_sorted_keys
+from norlm.corpus.dedup import MinHasher, key64
+from norlm.corpus.key_runs import SortedKeyFile
 from norlm.corpus.filters import drop_reason
 from norlm.corpus.inputs import Issues
 from norlm.corpus.readers import Unit, reader_for
@@ -66,7 +65,8 @@ def process_unit(job: tuple) -> dict:
     segmenter = _segmenter(segmenter_name, source.lang, cfg.stanza_batch_size) if source.segment else None
     hasher = MinHasher(cfg.minhash_bands, cfg.minhash_rows, cfg.minhash_shingle, seed) if cfg.near_dedup else None
     counts = Counter()
-    line_idx, line_keys, doc_keys = array("q"), array("Q"), array("Q")  # 8 bytes per entry, not a list
+    line_keys = SortedKeyFile(paths["lines"], cfg.dedup_max_entries)
+    doc_keys = SortedKeyFile(paths["docs"], cfg.dedup_max_entries)
     n_lines = 0
     with atomic_open(paths["text"], "w") as out:
         for doc in reader_for(source.kind)(unit, source, cfg, issues):
@@ -85,20 +85,17 @@ def process_unit(job: tuple) -> dict:
                 out.write("\n")
             for sentence in kept:
                 if cfg.dedup and words(sentence) >= cfg.dedup_min_tokens:
-                    line_idx.append(n_lines)
-                    line_keys.append(key64(dedup_key(sentence)))
+                    line_keys.add(key64(dedup_key(sentence)), n_lines)
                 out.write(sentence + "\n")
                 n_lines += 1
                 counts["words"] += words(sentence)
                 counts["chars"] += len(sentence)
+            if hasher is not None:
+                doc_keys.extend(hasher.band_keys(kept), counts["documents"])
             counts["sentences"] += len(kept)
             counts["documents"] += 1
-            if hasher is not None:
-                doc_keys.extend(hasher.band_keys(kept).tolist())
-    save_sorted_keys(paths["lines"], np.frombuffer(line_keys, np.uint64), np.frombuffer(line_idx, np.int64))
-    bands = cfg.minhash_bands if hasher is not None else 1
-    doc_idx = np.repeat(np.arange(len(doc_keys) // bands, dtype=np.int64), bands)
-    save_sorted_keys(paths["docs"], np.frombuffer(doc_keys, np.uint64), doc_idx)
+    line_keys.close()
+    doc_keys.close()
     stats = {
         "fingerprint": fingerprint,
         "source": source.name,
