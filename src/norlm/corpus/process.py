@@ -4,7 +4,8 @@ Each unit's result is written to `parts/<source>/<NNNNNN>.{txt.gz,lines.npy,docs
 last = done): its documents (one sentence per line, blank line between documents), the dedup keys
 of its sentences and of its documents' MinHash bands (sorted by key, so a dedup bucket reads only
 its slice through a memory map), and its counts.  A part whose fingerprint still matches is reused,
-so a run killed in step 1 redoes only the units without a finished part.  Memory per worker does
+so a run killed in step 1 redoes only the units without a finished part (a unit that is a byte range
+of a large Wikipedia dump records its `span` there and in its fingerprint).  Memory per worker does
 not grow with the unit: its keys are sorted on disk in runs of at most corpus.dedup_max_entries
 (`key_runs.SortedKeyFile`), and readers stream their files.
 """
@@ -37,9 +38,12 @@ def part_paths(parts_dir: Path, source_name: str, unit: Unit) -> dict[str, Path]
 
 
 def unit_fingerprint(unit: Unit, source, cfg, segmenter: str, seed: int) -> str:
-    """Changes whenever the unit's files or any setting that shapes its part change."""
+    """Changes whenever the unit's files, its byte range or any setting that shapes its part change."""
     stat = [(p, os.path.getsize(p), os.stat(p).st_mtime_ns) for p in unit.files]
-    settings = {k: v for k, v in asdict(cfg).items() if k not in ("sources", "shard_mb", "dedup_max_entries")}
+    if unit.span is not None:  # (units without a range keep the fingerprints they had before ranges existed)
+        stat.append(("span", *unit.span))
+    settings = {k: v for k, v in asdict(cfg).items()
+                if k not in ("sources", "shard_mb", "dedup_max_entries", "unit_mb")}  # unit_mb acts via the span
     blob = json.dumps([PART_FORMAT, stat, asdict(source), settings, segmenter, seed], sort_keys=True, default=str)
     return hashlib.sha256(blob.encode()).hexdigest()
 
@@ -101,6 +105,7 @@ def process_unit(job: tuple) -> dict:
         "source": source.name,
         "unit": unit.index,
         "files": list(unit.files),
+        **({"span": list(unit.span)} if unit.span is not None else {}),
         **{k: counts[k] for k in ("documents", "sentences", "words", "chars")},
         "dropped": dict(sorted(issues.dropped.items())),
         "bad_input": dict(sorted(issues.counts.items())),

@@ -54,3 +54,8 @@ class CorpusConfig:
     wiki_min_chars: int = 200  # article stubs below this many characters are dropped (gensim's -m)
     max_line_bytes: int = 1_000_000  # longer input lines are skipped (file + line reported)
     shard_mb: float = 64.0  # uncompressed size bound of one output shard
+    unit_mb: float = 64.0  # a multistream .bz2 Wikipedia dump larger than this (MB, compressed) is read as several units
+
+    def __post_init__(self):
+        if not self.unit_mb > 0:
+            raise ValueError(f"key 'unit_mb' must be greater than 0, got {self.unit_mb}")

@@ -5,8 +5,9 @@ UTF-8) and, last, WORK/corpus/stats.json with per-source documents, sentences, w
 duplicates removed and records dropped by reason; the same table is printed.
 
 Three steps, each split over --workers processes and over MPI ranks (`mpirun -np N norlm corpus`):
-  1. per input unit (a file or an NDT group): read, clean, segment, filter -> parts/ (reused
-     on reruns while inputs and settings are unchanged);
+  1. per input unit (a file, an NDT group, or a byte range of a Wikipedia dump larger than
+     corpus.unit_mb): read, clean, segment, filter -> parts/ (reused on reruns while inputs and
+     settings are unchanged);
   2. per hash bucket: find sentences (>= 5 words) and, with --near-dedup, documents already seen
      at an earlier position (sources in config order), with memory bounded per bucket;
   3. per source: write the shards without the duplicates.
@@ -177,7 +178,7 @@ def _run(args, cfg) -> int:
     corpus, workers = _settings(args, cfg)
     out = layout_of(cfg).corpus_dir
     parts = out / "parts"
-    units, missing = plan(corpus.sources)  # PlanError, SegmenterError: StageErrors the CLI reports
+    units, missing = plan(corpus.sources, corpus.unit_mb)  # PlanError, SegmenterError: StageErrors the CLI reports
     for lang in sorted({s.lang for s in corpus.sources if s.segment}):
         make_segmenter(corpus.segmenter, lang, corpus.stanza_batch_size)
     seed = cfg.run.seed

@@ -2,9 +2,21 @@
 
 The unit list (and its order) depends only on the config and the files on disk, so every MPI rank
 computes the same plan and output positions are the same whoever processes a unit.
+
+A Wikipedia `.bz2` dump larger than `corpus.unit_mb` (compressed) is split into several units when
+it is a multistream dump (`*-pages-articles-multistream.xml.bz2`: a header stream with
+`<mediawiki ...><siteinfo>`, then independent bz2 streams of whole `<page>` elements, the last one
+ending with `</mediawiki>`).  Each such unit is a byte range `[start, end)` of whole streams
+(`Unit.span`), cut at the first stream after every `unit_mb` boundary that starts with `<page>`;
+the ranges of a file are consecutive units of its source, so document order and output do not
+change.  Stream starts are found by their 10-byte signature (`BZh1`-`BZh9` + a block or
+end-of-stream magic), checked by decompressing the stream's first bytes, and only near each
+boundary, so planning reads little of the file.  A dump without such starts (one bz2 stream,
+plain or gzipped XML) stays one unit.
 """
 from __future__ import annotations
 
+import bz2
 import glob
 import os
 import re
@@ -31,6 +43,75 @@ _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
 class PlanError(StageError, ValueError):
     """A source that cannot be planned (bad name, kind or split table)."""
+
+
+# a bz2 stream start: "BZh", the block size digit, then the first block's magic (pi) or, for an
+# empty stream, the end-of-stream magic (sqrt(pi))
+BZ2_STREAM = re.compile(rb"BZh[1-9](?:\x31\x41\x59\x26\x53\x59|\x17\x72\x45\x38\x50\x90)")
+_SIGNATURE = 10
+_SCAN_BYTES = 1 << 20  # chunk of the signature scan
+_HEAD_READ = 1 << 16  # compressed bytes fed at a time while decompressing a stream's first bytes
+_HEAD_LIMIT = 4 << 20  # a bz2 block is at most 900 kB of text: no output by then = not a stream
+MEDIAWIKI_ROOT = re.compile(rb"<mediawiki\b[^>]*>")
+
+
+def stream_head(fh, offset: int, n: int) -> bytes:
+    """The first (up to) n decompressed bytes of the bz2 stream at `offset`; b"" if none is there."""
+    fh.seek(offset)
+    dec = bz2.BZ2Decompressor()
+    out, fed = b"", 0
+    try:
+        while len(out) < n and not dec.eof and fed < _HEAD_LIMIT:
+            data = b""
+            if dec.needs_input:
+                data = fh.read(_HEAD_READ)
+                if not data:
+                    break
+                fed += len(data)
+            out += dec.decompress(data, max_length=n - len(out))
+    except (OSError, EOFError, ValueError):  # not a stream after all (a signature inside compressed data)
+        return b""
+    return out
+
+
+def mediawiki_root(fh) -> bytes | None:
+    """The `<mediawiki xmlns=...>` start tag in the first bz2 stream of a dump, if there is one."""
+    match = MEDIAWIKI_ROOT.search(stream_head(fh, 0, 8192))
+    return match[0] if match else None
+
+
+def _page_stream(fh, pos: int, size: int) -> int | None:
+    """Offset of the first bz2 stream at or after `pos` whose text starts with `<page>`."""
+    base = pos
+    while base < size:
+        fh.seek(base)
+        chunk = fh.read(_SCAN_BYTES + _SIGNATURE - 1)  # a signature starting in this chunk is whole in it
+        for match in BZ2_STREAM.finditer(chunk):
+            if match.start() >= _SCAN_BYTES:
+                break  # the next chunk sees it
+            if stream_head(fh, base + match.start(), 64).lstrip().startswith(b"<page>"):
+                return base + match.start()
+        base += _SCAN_BYTES
+    return None
+
+
+def wiki_spans(path: str, unit_bytes: int) -> list[tuple[int, int]]:
+    """Byte ranges of whole bz2 streams of a multistream dump, one per unit; [(0, size)] if unsplittable."""
+    size = os.path.getsize(path)
+    cuts = [0]
+    try:
+        with open(path, "rb") as fh:
+            if size > unit_bytes and mediawiki_root(fh) is not None:
+                target = unit_bytes
+                while target < size:
+                    start = _page_stream(fh, target, size)
+                    if start is None:
+                        break
+                    cuts.append(start)
+                    target = (start // unit_bytes + 1) * unit_bytes
+    except OSError:  # unreadable: one unit, whose reader reports the problem
+        cuts = [0]
+    return list(zip(cuts, cuts[1:] + [size]))
 
 
 def resolve(pattern: str) -> list[str]:
@@ -85,8 +166,10 @@ def _ndt_groups(files: list[str], source) -> list[tuple[str, ...]]:
     return [tuple(p for _, p in sorted(chunks)) for _, chunks in sorted(groups.items())]
 
 
-def plan(sources) -> tuple[list[Unit], dict[str, list[str]]]:
-    """All units in output order, and per source the path patterns that matched nothing."""
+def plan(sources, unit_mb: float = 64.0) -> tuple[list[Unit], dict[str, list[str]]]:
+    """All units in output order, and per source the path patterns that matched nothing.
+
+    `unit_mb` (corpus.unit_mb): multistream .bz2 Wikipedia dumps larger than this are split."""
     names = set()
     units: list[Unit] = []
     missing: dict[str, list[str]] = {}
@@ -109,7 +192,14 @@ def plan(sources) -> tuple[list[Unit], dict[str, list[str]]]:
             groups = [tuple(v) for _, v in sorted(by_dir.items())]
         else:
             groups = [(path,) for path in files]
-        for u_idx, group in enumerate(groups):
+        u_idx = 0
+        for group in groups:
             size = sum(os.path.getsize(p) for p in group)
-            units.append(Unit(s_idx, u_idx, group, size))
+            spans = [None]
+            if source.kind == "wikipedia" and group[0].endswith(".bz2") and size > unit_mb * 1_000_000:
+                spans = wiki_spans(group[0], max(1, int(unit_mb * 1_000_000)))
+                spans = spans if len(spans) > 1 else [None]
+            for span in spans:
+                units.append(Unit(s_idx, u_idx, group, size if span is None else span[1] - span[0], span))
+                u_idx += 1
     return units, missing

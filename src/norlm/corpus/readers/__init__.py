@@ -31,12 +31,14 @@ class Doc:
 
 @dataclass(frozen=True)
 class Unit:
-    """The files one worker reads as a whole (one file, or one NDT source group)."""
+    """The files one worker reads as a whole (one file, or one NDT source group), or one byte range
+    of whole bz2 streams of a multistream Wikipedia dump (`span`, see norlm.corpus.units)."""
 
     source: int  # index into cfg.sources
     index: int  # position within the source (output order)
     files: tuple[str, ...]
-    size: int = 0  # bytes, for load balancing
+    size: int = 0  # bytes (of the span, if any), for load balancing
+    span: tuple[int, int] | None = None  # [start, end) byte offsets in files[0]; None = the whole files
 
 
 def reader_for(kind: str) -> Callable[..., Iterator[Doc]]:
