@@ -4,7 +4,8 @@ from __future__ import annotations
 import numpy as np
 
 from norlm.corpus.dedup import (DuplicateFiles, MinHasher, bucket_bits, bucket_of, bucket_slice, key64,
-                                later_occurrences, load_rows, position, save_pairs, save_sorted_keys)
+                                later_occurrences, position, save_pairs, save_sorted_keys)
+from norlm.corpus.sorted_rows import SortedRows
 from norlm.corpus.text import dedup_key
 
 
@@ -40,13 +41,13 @@ def test_positions_and_duplicate_lookup_per_unit(tmp_path):
 
 
 def test_sorted_key_files_give_each_bucket_its_slice(tmp_path):
-    """A bucket read from a unit's sorted key file (memory-mapped) holds exactly that bucket's keys."""
+    """A bucket read from a unit's sorted key file holds exactly that bucket's keys."""
     rng = np.random.default_rng(1)
     keys = rng.integers(0, 2**64 - 1, size=1000, dtype=np.uint64)
     idx = np.arange(1000, dtype=np.int64)
     save_sorted_keys(tmp_path / "k.npy", keys, idx)
-    rows = load_rows(tmp_path / "k.npy")
-    assert isinstance(rows, np.memmap)
+    rows = SortedRows.open(tmp_path / "k.npy")
+    assert (rows.n, rows.signed) == (1000, False)
     bits = 3
     seen = []
     for b in range(1 << bits):
@@ -55,7 +56,7 @@ def test_sorted_key_files_give_each_bucket_its_slice(tmp_path):
         seen.extend(i.tolist())
     assert sorted(seen) == list(range(1000))
     save_sorted_keys(tmp_path / "e.npy", keys[:0], idx[:0])
-    k, i = bucket_slice(load_rows(tmp_path / "e.npy"), 0, 0)
+    k, i = bucket_slice(SortedRows.open(tmp_path / "e.npy"), 0, 0)
     assert k.size == 0 and i.size == 0
 
 

@@ -3,8 +3,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from norlm.corpus.dedup import load_rows, save_sorted_keys
+from norlm.corpus.dedup import save_sorted_keys
 from norlm.corpus.key_runs import SortedKeyFile, _ranges
+
+
+def load_rows(path):
+    return np.load(path)
 
 
 def _keys(n: int, seed: int) -> np.ndarray:

@@ -1,6 +1,6 @@
 """Step 2 of the corpus stage: duplicate sentences and documents, one hash bucket at a time.
 
-A bucket job reads its slice of every unit's sorted key file (memory-mapped), so its memory is
+A bucket job reads its slice of every unit's sorted key file (plain reads), so its memory is
 bounded by `corpus.dedup_max_entries` keys whatever the corpus size, and writes the bucket's
 (duplicate, first) position pairs to parts/dups/.  The folder carries a stamp of the inputs and
 settings: a rerun with the same stamp keeps the buckets already solved (resume after kill -9).
@@ -12,7 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
-from norlm.corpus.dedup import bucket_bits, bucket_slice, later_occurrences, load_rows, position, save_pairs
+from norlm.corpus.dedup import bucket_bits, bucket_slice, later_occurrences, position, save_pairs
+from norlm.corpus.sorted_rows import SortedRows
 
 
 def _cat(xs: list[np.ndarray], dtype) -> np.ndarray:
@@ -23,10 +24,10 @@ def dedup_bucket(bucket: int, bits: int, key_files: list[tuple[int, str, str]]):
     """(line dups, their firsts, doc dups, their firsts) of one bucket, as global positions."""
     lk, lp, dk, dp = [], [], [], []
     for g, lines, docs in key_files:
-        keys, idx = bucket_slice(load_rows(lines), bucket, bits)
+        keys, idx = bucket_slice(SortedRows.open(lines), bucket, bits)
         lk.append(keys)
         lp.append(position(g, idx))
-        keys, idx = bucket_slice(load_rows(docs), bucket, bits)
+        keys, idx = bucket_slice(SortedRows.open(docs), bucket, bits)
         dk.append(keys)
         dp.append(position(g, idx))
     line_dup, line_first = later_occurrences(_cat(lk, np.uint64), _cat(lp, np.int64))

@@ -8,9 +8,9 @@ largest bucket however large the corpus, and buckets can be spread over MPI rank
 depends only on the input order, never on how many workers or ranks computed it.
 
 On disk every unit keeps its keys sorted (`save_sorted_keys`), and every bucket its duplicate pairs
-sorted by position, both as .npy files read through memory maps: a bucket reads only its slice of
-each unit, and the shard writer only the slice of its unit, so no process holds all keys or all
-duplicates of the corpus.
+sorted by position, both as .npy files read by slices (`sorted_rows.SortedRows`, plain reads, no
+memory maps): a bucket reads only its slice of each unit, and the shard writer only the slice of
+its unit, so no process holds all keys or all duplicates of the corpus.
 """
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ from typing import Iterable
 
 import numpy as np
 
+from norlm.corpus.sorted_rows import SortedRows
 from norlm.files import atomic_open
 
 def key64(text: str) -> int:
@@ -97,22 +98,14 @@ def save_sorted_keys(path: Path, keys: np.ndarray, index: np.ndarray) -> None:
         np.save(fh, np.stack([keys[order], index[order].astype(np.uint64)]).astype(np.uint64))
 
 
-def load_rows(path: str | Path) -> np.ndarray:
-    """A (2, n) .npy array through a memory map (read fully when empty: nothing to map)."""
-    try:
-        return np.load(path, mmap_mode="r")
-    except ValueError:
-        return np.load(path)
-
-
-def bucket_slice(rows: np.ndarray, bucket: int, bits: int) -> tuple[np.ndarray, np.ndarray]:
+def bucket_slice(rows: SortedRows, bucket: int, bits: int) -> tuple[np.ndarray, np.ndarray]:
     """(keys, record indices) of one bucket, from a unit's sorted key rows."""
     if bits == 0:
-        return np.asarray(rows[0]), np.asarray(rows[1]).astype(np.int64)
-    shift = np.uint64(64 - bits)
-    lo = np.searchsorted(rows[0], np.uint64(bucket) << shift)
-    hi = np.searchsorted(rows[0], np.uint64(bucket + 1) << shift) if bucket + 1 < (1 << bits) else rows.shape[1]
-    return np.asarray(rows[0, lo:hi]), np.asarray(rows[1, lo:hi]).astype(np.int64)
+        keys, index = rows.between(0, None)
+    else:
+        high = (bucket + 1) << (64 - bits) if bucket + 1 < (1 << bits) else None
+        keys, index = rows.between(bucket << (64 - bits), high)
+    return keys, index.astype(np.int64)
 
 
 def save_pairs(path: Path, dup: np.ndarray, first: np.ndarray) -> None:
@@ -123,18 +116,16 @@ def save_pairs(path: Path, dup: np.ndarray, first: np.ndarray) -> None:
 
 
 class DuplicateFiles:
-    """The duplicates of one unit at a time, looked up in every bucket's memory-mapped pair file."""
+    """The duplicates of one unit at a time, looked up in every bucket's pair file (plain reads)."""
 
     def __init__(self, paths: list[Path]):
-        self.rows = [load_rows(p) for p in paths]
+        self.rows = [SortedRows.open(p) for p in paths]
 
     def of_unit(self, unit: int) -> dict[int, int]:
         """index within the unit -> global unit number of the first occurrence."""
         out: dict[int, int] = {}
-        lo_hi = [np.int64(unit) << np.int64(32), np.int64(unit + 1) << np.int64(32)]
         for rows in self.rows:
-            lo, hi = np.searchsorted(rows[0], lo_hi)
-            if hi > lo:
-                dup, first = np.asarray(rows[0, lo:hi]), np.asarray(rows[1, lo:hi])
+            dup, first = rows.between(unit << 32, (unit + 1) << 32)
+            if len(dup):
                 out.update(zip((dup & 0xFFFFFFFF).tolist(), (first >> 32).tolist()))
         return out

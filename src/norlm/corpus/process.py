@@ -3,7 +3,7 @@
 Each unit's result is written to `parts/<source>/<NNNNNN>.{txt.gz,lines.npy,docs.npy,json}` (json
 last = done): its documents (one sentence per line, blank line between documents), the dedup keys
 of its sentences and of its documents' MinHash bands (sorted by key, so a dedup bucket reads only
-its slice through a memory map), and its counts.  A part whose fingerprint still matches is reused,
+its slice), and its counts.  A part whose fingerprint still matches is reused,
 so a run killed in step 1 redoes only the units without a finished part (a unit that is a byte range
 of a large Wikipedia dump records its `span` there and in its fingerprint).  Memory per worker does
 not grow with the unit: its keys are sorted on disk in runs of at most corpus.dedup_max_entries

@@ -4,7 +4,7 @@ Shards hold one sentence per line and one blank line between documents; a docume
 across two shards.  The gzip header has
 mtime 0 (norlm.files.atomic_open), so the same parts always give byte-identical shards.
 A shard holds at most `shard_mb` of text unless a single document is larger than that.
-Duplicates are looked up one unit at a time in the buckets' memory-mapped pair files, so a job's
+Duplicates are looked up one unit at a time in the buckets' pair files (plain reads of the unit's slice), so a job's
 memory does not grow with the corpus.
 """
 from __future__ import annotations
