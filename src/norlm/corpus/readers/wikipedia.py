@@ -1,4 +1,4 @@
-"""MediaWiki dumps (`*wiki-*-pages-articles.xml.bz2`) through gensim's segment_wiki, as the paper did.
+"""MediaWiki dumps (`*wiki-*-pages-articles[-multistream].xml.bz2`) through gensim's segment_wiki, as the paper did.
 
 gensim's `extract_page_xmls` + `segment` (the functions behind `segment_wiki`) split each article
 into level-2 sections and strip links, templates and references.  They leave some markup that
