@@ -36,16 +36,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="leave the published NorBERT vocabulary out of the report")
 
 
-def _count_pass(shards, sample, vc, corpus_dir):
+def _count_pass(lines, stats, shards, sample, vc, corpus_dir):
     """Pass 1: characters, lines, documents (and bad lines, reported with file and line) -> alphabet."""
     from tqdm import tqdm
 
-    from norlm.vocab.corpus_reader import ReadStats, choose_alphabet, iter_lines
+    from norlm.vocab.corpus_reader import choose_alphabet
 
     chars: Counter[str] = Counter()
-    stats = ReadStats()
-    for line in tqdm(iter_lines(shards, stats, sample=sample), desc="vocab: counting characters",
-                     unit=" lines", mininterval=2, disable=None):
+    for line in tqdm(lines, desc="vocab: counting characters", unit=" lines", mininterval=2, disable=None):
         chars.update(line)
     if stats.lines == 0:
         raise StageFailure(f"no text in the {len(shards)} corpus shard(s) under {corpus_dir} "
@@ -56,6 +54,18 @@ def _count_pass(shards, sample, vc, corpus_dir):
           f"{stats.characters:,} characters in {len(shards)} shard(s); alphabet {len(alphabet)} characters",
           file=sys.stderr)
     return alphabet, stats
+
+
+def _training_text(shards, sample, workers: int):
+    """(lines of pass 1, their ReadStats, lines of pass 2): a bounded sample is read once, in
+    parallel, and kept in memory; the whole corpus is streamed on each pass."""
+    from norlm.vocab.corpus_reader import ReadStats, iter_lines, read_sample
+
+    if sample.bounded:
+        lines, stats = read_sample(shards, sample, workers)
+        return lines, stats, lines
+    stats = ReadStats()
+    return iter_lines(shards, stats, sample=sample), stats, iter_lines(shards, ReadStats(), sample=sample)
 
 
 def _report(cfg, method, tokens, alphabet, corpus_dir, shards, sample, count_stats, dropped, seconds,
@@ -98,7 +108,7 @@ def main(args: argparse.Namespace, cfg) -> int:
     method = args.method or vc.method
     os.environ.setdefault("RAYON_NUM_THREADS", str(max(1, cfg.run.workers)))
     from norlm.files import atomic_path, write_json, write_run_record
-    from norlm.vocab.corpus_reader import ReadStats, find_shards, iter_lines, plan_sample
+    from norlm.vocab.corpus_reader import find_shards, plan_sample
     from norlm.vocab.report import format_report
     from norlm.vocab.tokenizer import build_tokenizer
     from norlm.vocab.train import assemble, learn_entries, special_block
@@ -112,15 +122,16 @@ def main(args: argparse.Namespace, cfg) -> int:
     if n_learned <= 0:
         raise StageError(f"{cfg.source}: vocab.size={vc.size} leaves no room after {vc.unused} [unused] and 5 specials")
     started = time.time()
-    sample = plan_sample(shards, vc.max_lines, cfg.run.seed)
-    alphabet, count_stats = _count_pass(shards, sample, vc, corpus_dir)
+    sample = plan_sample(shards, vc.max_lines, cfg.run.seed, cfg.run.workers)
+    first, stats, second = _training_text(shards, sample, cfg.run.workers)
+    alphabet, count_stats = _count_pass(first, stats, shards, sample, vc, corpus_dir)
     try:
         assemble([], alphabet, vc.size, vc.unused)  # fails now, not after training, if the size is too small
     except ValueError as exc:
         raise StageError(f"{cfg.source}: {exc}") from None
 
     counted = time.time()  # pass 2: training
-    entries, dropped = learn_entries(method, iter_lines(shards, ReadStats(), sample=sample), alphabet, n_learned,
+    entries, dropped = learn_entries(method, second, alphabet, n_learned,
                                      vc.min_frequency, length=count_stats.lines)
     tokens = assemble(entries, alphabet, vc.size, vc.unused)
     trained = time.time()
