@@ -117,8 +117,8 @@ def corpus_text_bytes(corpus: Path) -> int:
     return total
 
 
-def run_size(mb: float, workers: int, out: Path, keep: bool) -> dict:
-    """Synthesise (once per size) and run every stage; returns the measurements."""
+def run_size(mb: float, workers: int, out: Path, keep: bool, stages=STAGES, old: dict | None = None) -> dict:
+    """Synthesise (once per size) and run the stages (all, or some again over `old`); the measurements."""
     from synth_corpus import generate
 
     src = out / f"in-{mb:g}"
@@ -128,13 +128,20 @@ def run_size(mb: float, workers: int, out: Path, keep: bool) -> dict:
         print(f"scale: synthesised {mb:g} MB in {time.perf_counter() - t0:.1f} s", flush=True)
     truth = json.loads((src / "truth.json").read_text())
     work = out / f"work-{mb:g}-w{workers}"
-    shutil.rmtree(work, ignore_errors=True)
+    for stage in stages if old else ():  # measured again: their output goes, the rest stays
+        shutil.rmtree(output_dir(work, stage), ignore_errors=True)
+    if not old:
+        shutil.rmtree(work, ignore_errors=True)
     cfg = out / f"scale-{mb:g}-w{workers}.toml"
     cfg.write_text(CONFIG.format(workers=workers, sample=VOCAB_SAMPLE) + (src / "corpus.toml").read_text())
     env = {**os.environ, "NORLM_WORK": str(work), "PYTHONPATH": str(REPO / "src")}
     result = {"mb": mb, "workers": workers, "text_bytes": truth["total"]["text_bytes"],
-              "input_file_bytes": folder_bytes(src) - (src / "truth.json").stat().st_size, "stages": {}}
-    for stage in STAGES:
+              "input_file_bytes": folder_bytes(src) - (src / "truth.json").stat().st_size,
+              "load_average_at_start": round(os.getloadavg()[0], 2), "stages": {}}
+    if old:
+        result = {**old, "stages": dict(old["stages"]),
+                  "stages_measured_again": sorted(set(old.get("stages_measured_again", [])) | set(stages))}
+    for stage in stages:
         command, *options = stage_argv(stage, workers)
         m = timed([command, "--config", str(cfg), *options], env, out / f"log-{mb:g}-w{workers}-{stage}.txt")
         m["bytes_written"] = folder_bytes(output_dir(work, stage))
@@ -261,9 +268,9 @@ def rates(runs: list[dict], summary: dict, ctrl: dict, segmentation: dict | None
             "note": ("bench/scale.py: synthetic Norwegian-like text (bench/synth_corpus.py, the paper's mix), "
                      f"sizes {', '.join(f'{s:g}' for s in sizes)} MB, 1 worker, punkt, NorBERT-1 bert-data settings, "
                      f"vocab on a uniform sample of {VOCAB_SAMPLE:,} lines, elmo-vocab 100k; CPU seconds and peak RSS "
-                     "from /usr/bin/time -v on a 2-core VM shared with other jobs. mb_per_cpu_s is MB of text "
+                     f"from /usr/bin/time -v on a {os.cpu_count()}-core VM (load averages in bench/RESULTS.md). mb_per_cpu_s is MB of text "
                      "(corpus: raw text; later stages: the corpus shards' text) per CPU second."),
-            "machine": f"{platform.machine()}, {os.cpu_count()} cores (shared)", "input_mb": large["mb"],
+            "machine": f"{platform.machine()}, {os.cpu_count()} cores", "input_mb": large["mb"],
             "sizes_mb": sizes, "control": ctrl, "stages": stages}
 
 
@@ -274,6 +281,8 @@ def main(argv=None) -> int:
     ap.add_argument("--out", type=Path, default=Path("/tmp/norlm-scale"))
     ap.add_argument("--only", default=None,
                     help="run only these sizes now, '' for none (the others from OUT/results.json)")
+    ap.add_argument("--stages", default=",".join(STAGES),
+                    help="measure only these stages again (over OUT/results.json; their output is rebuilt)")
     ap.add_argument("--keep", action="store_true", help="keep TFRecords and corpus parts (disk!)")
     ap.add_argument("--write-rates", action="store_true", help=f"write {RATES_FILE.relative_to(REPO)}")
     ap.add_argument("--append", type=Path, default=None, help="append the result section to this Markdown file")
@@ -281,6 +290,9 @@ def main(argv=None) -> int:
                     help="JSON of bench/stanza_segmenter.py --json (sentences per CPU s), kept with the corpus rate")
     args = ap.parse_args(argv)
     sizes = [float(s) for s in args.sizes.split(",")]
+    unknown = set(args.stages.split(",")) - set(STAGES)
+    if unknown:
+        ap.error(f"--stages: unknown {', '.join(sorted(unknown))} (known: {', '.join(STAGES)})")
     args.out.mkdir(parents=True, exist_ok=True)
     saved = args.out / "results.json"
     runs = json.loads(saved.read_text())["runs"] if saved.is_file() else []
@@ -292,8 +304,13 @@ def main(argv=None) -> int:
     ctrl = control()
     for mb in todo:
         for workers in ([1, args.workers_at_largest] if mb == max(sizes) and args.workers_at_largest > 1 else [1]):
+            old = next((r for r in runs if (r["mb"], r["workers"]) == (mb, workers)), None)
+            stages = tuple(x for x in args.stages.split(",") if x)
+            again = old if old is not None and set(stages) != set(STAGES) else None
+            if again is None and set(stages) != set(STAGES):
+                raise SystemExit(f"scale: --stages needs an earlier run of {mb:g} MB, {workers} worker(s) in {saved}")
             runs = [r for r in runs if (r["mb"], r["workers"]) != (mb, workers)]
-            runs.append(run_size(mb, workers, args.out, args.keep))
+            runs.append(run_size(mb, workers, args.out, args.keep, stages, again))
             write_json(saved, {"runs": runs})
     ctrl_after = control()
     runs = [r for r in runs if r["mb"] in sizes]
@@ -317,7 +334,7 @@ def _append(path: Path, lines: list[str], runs: list[dict], ctrl: dict, load, co
         sizes = ", ".join(f"{mb:g}" for mb in sorted({r["mb"] for r in runs}))
         fh.write(f"\n## bench/scale.py: the CPU stages at {sizes} MB "
                  f"({datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC)\n\n`{command}` on {platform.machine()}, "
-                 f"{os.cpu_count()} cores shared with other jobs, load average {load[0]:.1f} at the start; "
+                 f"{os.cpu_count()} cores, load average {load[0]:.1f} at the start; "
                  f"pure-CPU control, 2 processes vs 1: {ctrl}.\n\n" + "\n".join(lines)
                  + "\n\nDedup found / injected (1 worker): " + "; ".join(dedup) + "\n")
 
