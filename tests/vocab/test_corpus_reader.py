@@ -1,6 +1,8 @@
 """The vocabulary's training text: a uniform seeded sample of lines across every shard."""
 from __future__ import annotations
 
+from collections import Counter
+
 import numpy as np
 
 from norlm.vocab.corpus_reader import ReadStats, count_lines, iter_lines, plan_sample
@@ -79,8 +81,9 @@ def test_read_sample_in_two_processes_equals_the_stream(tmp_path):
     streamed_stats = ReadStats()
     streamed = list(iter_lines(shards, streamed_stats, sample=sample))
     for workers in (1, 2):
-        lines, stats = read_sample(shards, sample, workers)
+        lines, stats, chars = read_sample(shards, sample, workers)
         assert lines == streamed and len(lines) == 700
+        assert chars == Counter(ch for line in streamed for ch in line)
         assert (stats.files, stats.lines, stats.documents, stats.characters) == \
             (streamed_stats.files, streamed_stats.lines, streamed_stats.documents, streamed_stats.characters)
 

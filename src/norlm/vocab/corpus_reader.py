@@ -175,24 +175,28 @@ def shard_lines(path: Path, stats: ReadStats, wanted: np.ndarray | None = None, 
                           "stats.json): the shard changed after `norlm corpus` wrote it; rerun it")
 
 
-def _read_one(job: tuple) -> tuple[list[str], ReadStats]:
+def _read_one(job: tuple) -> tuple[list[str], ReadStats, Counter]:
     path, wanted, expected = job
     stats = ReadStats()
-    return list(shard_lines(path, stats, wanted, expected)), stats
+    lines = list(shard_lines(path, stats, wanted, expected))
+    return lines, stats, Counter("".join(lines))
 
 
-def read_sample(shards: list[Path], sample: Sample, workers: int = 1) -> tuple[list[str], ReadStats]:
-    """The sample's lines in shard order, read once, shard by shard in `workers` processes."""
+def read_sample(shards: list[Path], sample: Sample, workers: int = 1) -> tuple[list[str], ReadStats, Counter]:
+    """The sample's lines in shard order and their characters' counts, read once, shard by shard in
+    `workers` processes (the counting too: it is as much work as the reading)."""
     lines: list[str] = []
     total = ReadStats()
+    chars: Counter = Counter()
     counts = sample.counts or [None] * len(shards)
     jobs = [(p, c, n) for p, c, n in zip(shards, sample.chosen, counts)]
-    for part, stats in _pool_map(_read_one, jobs, workers):
+    for part, stats, part_chars in _pool_map(_read_one, jobs, workers):
         lines.extend(part)
+        chars.update(part_chars)
         for name in ("files", "lines", "documents", "characters", "skipped"):
             setattr(total, name, getattr(total, name) + getattr(stats, name))
         total.skipped_examples.extend(stats.skipped_examples[:max(0, 10 - len(total.skipped_examples))])
-    return lines, total
+    return lines, total, chars
 
 
 def choose_alphabet(char_counts: Counter, coverage: float, limit: int, always: str = "") -> list[str]:

@@ -36,15 +36,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="leave the published NorBERT vocabulary out of the report")
 
 
-def _count_pass(lines, stats, shards, sample, vc, corpus_dir):
-    """Pass 1: characters, lines, documents (and bad lines, reported with file and line) -> alphabet."""
+def _count_pass(lines, chars, stats, shards, sample, vc, corpus_dir):
+    """Pass 1: characters (unless `chars` holds them), lines, documents (and bad lines, reported with
+    file and line) -> alphabet."""
     from tqdm import tqdm
 
     from norlm.vocab.corpus_reader import choose_alphabet
 
-    chars: Counter[str] = Counter()
-    for line in tqdm(lines, desc="vocab: counting characters", unit=" lines", mininterval=2, disable=None):
-        chars.update(line)
+    if chars is None:
+        chars = Counter()
+        for line in tqdm(lines, desc="vocab: counting characters", unit=" lines", mininterval=2, disable=None):
+            chars.update(line)
     if stats.lines == 0:
         raise StageFailure(f"no text in the {len(shards)} corpus shard(s) under {corpus_dir} "
                            f"({stats.skipped} unreadable line(s) skipped): nothing to train on")
@@ -57,15 +59,16 @@ def _count_pass(lines, stats, shards, sample, vc, corpus_dir):
 
 
 def _training_text(shards, sample, workers: int):
-    """(lines of pass 1, their ReadStats, lines of pass 2): a bounded sample is read once, in
-    parallel, and kept in memory; the whole corpus is streamed on each pass."""
+    """(lines of pass 1, their character counts or None, their ReadStats, lines of pass 2): a
+    bounded sample is read and counted once, in parallel, and kept in memory; the whole corpus is
+    streamed on each pass."""
     from norlm.vocab.corpus_reader import ReadStats, iter_lines, read_sample
 
     if sample.bounded:
-        lines, stats = read_sample(shards, sample, workers)
-        return lines, stats, lines
+        lines, stats, chars = read_sample(shards, sample, workers)
+        return lines, chars, stats, lines
     stats = ReadStats()
-    return iter_lines(shards, stats, sample=sample), stats, iter_lines(shards, ReadStats(), sample=sample)
+    return iter_lines(shards, stats, sample=sample), None, stats, iter_lines(shards, ReadStats(), sample=sample)
 
 
 def _report(cfg, method, tokens, alphabet, corpus_dir, shards, sample, count_stats, dropped, seconds,
@@ -123,8 +126,8 @@ def main(args: argparse.Namespace, cfg) -> int:
         raise StageError(f"{cfg.source}: vocab.size={vc.size} leaves no room after {vc.unused} [unused] and 5 specials")
     started = time.time()
     sample = plan_sample(shards, vc.max_lines, cfg.run.seed, cfg.run.workers)
-    first, stats, second = _training_text(shards, sample, cfg.run.workers)
-    alphabet, count_stats = _count_pass(first, stats, shards, sample, vc, corpus_dir)
+    first, chars, stats, second = _training_text(shards, sample, cfg.run.workers)
+    alphabet, count_stats = _count_pass(first, chars, stats, shards, sample, vc, corpus_dir)
     try:
         assemble([], alphabet, vc.size, vc.unused)  # fails now, not after training, if the size is too small
     except ValueError as exc:
