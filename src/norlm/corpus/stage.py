@@ -26,11 +26,8 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-import multiprocessing
 import sys
 from pathlib import Path
-
-from tqdm import tqdm
 
 from norlm import engines
 from norlm.diskspace import preflight_rate
@@ -43,6 +40,7 @@ from norlm.corpus.shards import write_source
 from norlm.corpus.stats import print_table, source_summary
 from norlm.corpus.units import plan
 from norlm.files import atomic_open, read_json, write_json, write_run_record
+from norlm.worker_pool import pool_map
 
 
 def add_arguments(parser) -> None:
@@ -55,16 +53,6 @@ def add_arguments(parser) -> None:
     parser.add_argument("--near-dedup", action="store_true",
                         help="also drop near-duplicate documents (MinHash-LSH over word 5-grams)")
     parser.add_argument("--force", action="store_true", help="rebuild every part and shard even if up to date")
-
-
-def _pool_map(fn, jobs: list, workers: int, desc: str):
-    """Results of fn over jobs, in a process pool when workers > 1 (progress bar on rank 0)."""
-    bar = dict(total=len(jobs), desc=desc, unit="job", disable=not engines.is_root() or None, leave=False)
-    if workers <= 1 or len(jobs) <= 1:
-        return [fn(job) for job in tqdm(jobs, **bar)]
-    method = "fork" if not engines.launched() else "spawn"
-    with multiprocessing.get_context(method).Pool(min(workers, len(jobs))) as pool:
-        return list(tqdm(pool.imap(fn, jobs), **bar))
 
 
 def main(args, cfg) -> int:
@@ -113,7 +101,7 @@ def _read_units(units, corpus, seed: int, parts: Path, workers: int, force: bool
             for i in engines.split(order)]
     engines.log0(f"norlm corpus: {len(units)} units from {len(corpus.sources)} sources, "
                  f"{engines.size()} rank(s) x {workers} worker(s), segmenter {corpus.segmenter}")
-    reused = sum(r["reused"] for r in _pool_map(process_unit, jobs, workers, "read+segment"))
+    reused = sum(r["reused"] for r in pool_map(process_unit, jobs, workers, "read+segment"))
     _log_reuse("step 1", reused, len(jobs), "units")
     engines.barrier()
     return [read_json(part_paths(parts, corpus.sources[u.source].name, u)["stats"]) for u in units]
@@ -139,7 +127,7 @@ def _dedup(units, unit_stats, corpus, parts: Path, workers: int, fingerprint: st
         prepare_dir(dup_dir, fingerprint, bits)
     engines.barrier()
     jobs = [(b, bits, key_files, str(dup_dir), names[b], force) for b in engines.split(list(range(1 << bits)))]
-    _log_reuse("step 2", sum(_pool_map(solve_bucket, jobs, workers, "dedup")), len(jobs), "buckets")
+    _log_reuse("step 2", sum(pool_map(solve_bucket, jobs, workers, "dedup")), len(jobs), "buckets")
     engines.barrier()
     return names, dup_dir
 
@@ -168,7 +156,7 @@ def _write_sources(units, corpus, parts: Path, out: Path, names, dup_dir: Path, 
             continue
         mine_units = [(g, u) for g, u in enumerate(units) if u.source == s_idx]
         jobs.append((name, mine_units, unit_source, str(parts), str(out), shard_bytes, line_files, doc_files))
-    for result in _pool_map(write_source, jobs, workers, "shards"):
+    for result in pool_map(write_source, jobs, workers, "shards"):
         write_json(parts / result["source"] / "shards.json", {**result, "stamp": fingerprint})
     _log_reuse("step 3", len(mine) - len(jobs), len(mine), "sources")
     engines.barrier()

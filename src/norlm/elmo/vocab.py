@@ -19,7 +19,6 @@ Shards are split over MPI ranks and --workers processes; a shard already counted
 from __future__ import annotations
 
 import argparse
-import multiprocessing
 import pickle
 import zlib
 from collections import Counter
@@ -33,6 +32,7 @@ from norlm.elmo.text import ReadStats, corpus_shards, read_sentences
 from norlm.elmo.vocabulary import SPECIALS, top_words
 from norlm.files import atomic_open, read_json, write_json, write_run_record
 from norlm.layout import layout_of
+from norlm.worker_pool import pool_map
 
 PARTITIONS = 32  # at least; one per shard on larger corpora
 COUNT_FORMAT = 1
@@ -119,15 +119,6 @@ def _threshold(merged: list, size: int) -> int:
     return counts[size - 1] if size and len(counts) >= size else 0
 
 
-def _pool(fn, jobs: list, workers: int, desc: str) -> list:
-    bar = dict(total=len(jobs), desc=desc, unit="job", disable=not engines.is_root() or None, leave=False)
-    if workers <= 1 or len(jobs) <= 1:
-        return [fn(j) for j in tqdm(jobs, **bar)]
-    method = "fork" if not engines.launched() else "spawn"
-    with multiprocessing.get_context(method).Pool(min(workers, len(jobs))) as pool:
-        return list(tqdm(pool.imap(fn, jobs), **bar))
-
-
 def _spill_dir(out: Path, shard: Path) -> Path:
     return out / "counts" / shard.name.removesuffix(".gz").removesuffix(".txt")
 
@@ -144,16 +135,16 @@ def main(args: argparse.Namespace, cfg) -> int:
     spills = [_spill_dir(out, s) for s in shards]
     n_parts = partitions_for(len(shards))
     mine = engines.split_indexed([(str(s), str(d), n_parts) for s, d in zip(shards, spills)])
-    done = _pool(count_shard, [job for _, job in mine], workers, "elmo-vocab: counting")
+    done = pool_map(count_shard, [job for _, job in mine], workers, "elmo-vocab: counting")
     records = engines.allgather_ordered([(i, r) for (i, _), r in zip(mine, done)])
     size, min_count = cfg.elmo.vocab_size, cfg.elmo.min_count
     top_dir = out / "counts"
     parts = engines.split_indexed(list(range(n_parts)))
-    merged = _pool(merge_partition, [(p, [str(s) for s in spills], size, min_count, str(top_dir)) for _, p in parts],
+    merged = pool_map(merge_partition, [(p, [str(s) for s in spills], size, min_count, str(top_dir)) for _, p in parts],
                    workers, "elmo-vocab: merging")
     merged = engines.allgather_ordered([(i, m) for (i, _), m in zip(parts, merged)])
     threshold = _threshold(merged, size)
-    found = _pool(candidates, [(p, str(top_dir), threshold) for _, p in parts], workers, "elmo-vocab: top words")
+    found = pool_map(candidates, [(p, str(top_dir), threshold) for _, p in parts], workers, "elmo-vocab: top words")
     found = engines.allgather_ordered([(i, f) for (i, _), f in zip(parts, found)])
     if not engines.is_root():
         return 0

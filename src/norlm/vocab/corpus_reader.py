@@ -15,7 +15,6 @@ is read once, shard by shard in `workers` processes (`read_sample`), and held in
 from __future__ import annotations
 
 import gzip
-import multiprocessing
 import os
 from collections import Counter
 from dataclasses import dataclass, field
@@ -24,8 +23,9 @@ from typing import Iterator
 
 import numpy as np
 
+from norlm.corpus.shard_check import recorded_shards
 from norlm.errors import StageError, warn
-from norlm.files import read_json
+from norlm.worker_pool import pool_map
 
 class CorpusError(StageError, RuntimeError):
     """The corpus cannot be used (missing, empty); the message says what to do."""
@@ -64,17 +64,9 @@ def _count_one(path: Path) -> int:
         return sum(1 for raw in fh if raw.strip())
 
 
-def _pool_map(fn, jobs: list, workers: int) -> list:
-    """fn over jobs in order, in `workers` processes when there is more than one job."""
-    if workers <= 1 or len(jobs) <= 1:
-        return [fn(job) for job in jobs]
-    with multiprocessing.get_context("fork").Pool(min(workers, len(jobs))) as pool:
-        return pool.map(fn, jobs, chunksize=1)
-
-
 def count_lines(shards: list[Path], workers: int = 1) -> list[int]:
     """Non-blank lines of each shard (the population the sample is drawn from)."""
-    return _pool_map(_count_one, list(shards), workers)
+    return pool_map(_count_one, list(shards), workers, "vocab: counting lines")
 
 
 def recorded_line_counts(shards: list[Path]) -> list[int] | None:
@@ -82,9 +74,8 @@ def recorded_line_counts(shards: list[Path]) -> list[int] | None:
     path = shards[0].parent / "stats.json" if shards else None
     if path is None or not path.is_file():
         return None
-    recorded = {sh["file"]: sh.get("sentences") for src in read_json(path).get("sources", {}).values()
-                for sh in src.get("shards", [])}
-    counts = [recorded.get(p.name) for p in shards]
+    recorded = recorded_shards(path)
+    counts = [recorded.get(p.name, {}).get("sentences") for p in shards]
     return None if any(c is None for c in counts) else [int(c) for c in counts]
 
 
@@ -190,7 +181,7 @@ def read_sample(shards: list[Path], sample: Sample, workers: int = 1) -> tuple[l
     chars: Counter = Counter()
     counts = sample.counts or [None] * len(shards)
     jobs = [(p, c, n) for p, c, n in zip(shards, sample.chosen, counts)]
-    for part, stats, part_chars in _pool_map(_read_one, jobs, workers):
+    for part, stats, part_chars in pool_map(_read_one, jobs, workers, "vocab: reading the sample"):
         lines.extend(part)
         chars.update(part_chars)
         for name in ("files", "lines", "documents", "characters", "skipped"):
